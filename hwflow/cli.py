@@ -1,0 +1,311 @@
+"""Command line: ``hwflow <command> ...`` (also ``python -m hwflow``).
+
+Exit codes (CONTRACT.md): 0 success, 2 bad input, 3 missing tool/board/resource,
+4 a step failed. Expected failures print a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .errors import BadInput, HwflowError
+
+DEFAULT_BOARD = "pynq-z2"
+STEP_COMMANDS = ["train", "convert", "emulate", "estimate", "synth", "package", "deploy"]
+
+
+def _print_json(obj: Any) -> None:
+    from .fileio import dumps_json
+
+    sys.stdout.write(dumps_json(obj))
+
+
+def _add_common(p: argparse.ArgumentParser, *, design: bool = True) -> None:
+    if design:
+        p.add_argument("design", help="design name in designs/ or a path to a design YAML file")
+    p.add_argument("--board", default=DEFAULT_BOARD, help=f"board name in boards/ or a YAML path (default {DEFAULT_BOARD})")
+    p.add_argument("--build-dir", type=Path, default=None, help="put work folders in DIR/<design>/<board>/")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+
+def _add_run_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["fast", "csim"], default="fast",
+                   help="emulation engine for the test split (C-sim always runs on the deployment test vectors)")
+    p.add_argument("--deploy", default="emulated", help="emulated | local | ssh://user@host[:port]/dir")
+    p.add_argument("--level", choices=["csynth", "vsynth", "bitfile"], default="csynth", help="synthesis level")
+    p.add_argument("--cosim", action="store_true", help="also run C/RTL co-simulation (synth)")
+    p.add_argument("--dry-run", action="store_true", help="synth: write the HLS project and scripts, run nothing")
+    p.add_argument("--timeout", type=float, default=None, help="timeout in seconds for each vendor tool call")
+    p.add_argument("--quiet", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="hwflow", description="Quantized neural networks on FPGAs: "
+                                 "train -> hls4ml -> emulate -> estimate/synthesize -> deploy -> report")
+    ap.add_argument("--version", action="version", version=f"hwflow {__version__}")
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the flow (train ... report) for a design on a board")
+    _add_common(p)
+    _add_run_opts(p)
+    p.add_argument("--to", default="report", help="last step to run")
+    p.add_argument("--from", dest="start", default=None, help="re-run from this step on")
+
+    for step in STEP_COMMANDS:
+        p = sub.add_parser(step, help=f"run the flow up to and including '{step}'")
+        if step == "estimate":
+            p.add_argument("design", nargs="?", help="design name or YAML path")
+            p.add_argument("--project", type=Path, default=None, help="estimate any hls4ml project folder")
+            p.add_argument("--board", default=DEFAULT_BOARD, help="board, or 'all' to rank every board")
+            p.add_argument("--build-dir", type=Path, default=None)
+            p.add_argument("--json", action="store_true")
+            _add_run_opts(p)
+        else:
+            _add_common(p)
+            _add_run_opts(p)
+        p.add_argument("--from", dest="start", default=None, help="re-run from this step on")
+
+    p = sub.add_parser("report", help="(re)build the report from what has been run")
+    p.add_argument("design", nargs="?", help="design name or YAML path")
+    p.add_argument("--board", default=DEFAULT_BOARD)
+    p.add_argument("--build-dir", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--compare", nargs="+", default=None, metavar="RUN",
+                   help="compare runs: DESIGN[@BOARD] or results.json paths")
+    p.add_argument("--out", type=Path, default=None, help="output folder for --compare")
+
+    p = sub.add_parser("parse", help="parse vendor report(s) into normalised JSON")
+    p.add_argument("path", type=Path)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("check", help="validate a design (and board) and print the resolved config")
+    _add_common(p)
+
+    p = sub.add_parser("sweep", help="design-space exploration from a sweep YAML")
+    p.add_argument("sweep", help="designs/sweeps/<name>.yaml or a sweep name")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--scheduler", default=None, help="tcp://host:port (Dask) or local-dask")
+    p.add_argument("--promote", type=int, default=None, metavar="N", help="write point N as a design file")
+    p.add_argument("--build-dir", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("baseline", help="run the same model on the host CPU or an NVIDIA GPU")
+    p.add_argument("design")
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--board", default=DEFAULT_BOARD)
+    p.add_argument("--build-dir", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+
+    for name, helptext in (("boards", "list boards"), ("designs", "list designs"),
+                           ("doctor", "vendor tools, versions and what works here")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--json", action="store_true")
+    return ap
+
+
+# --------------------------------------------------------------------------- commands
+
+def _options(args: argparse.Namespace):
+    from .flow import Options
+
+    return Options(engine=getattr(args, "engine", "fast"), deploy=getattr(args, "deploy", "emulated"),
+                   synth_level=getattr(args, "level", "csynth"), cosim=getattr(args, "cosim", False),
+                   dry_run=getattr(args, "dry_run", False), timeout_s=getattr(args, "timeout", None),
+                   quiet=getattr(args, "quiet", False) or getattr(args, "json", False))
+
+
+def _context(args: argparse.Namespace):
+    from .config import load_board, load_design
+    from .flow import make_context
+
+    board = load_board(args.board)
+    design = load_design(args.design, board.name)
+    return make_context(design, board, _options(args), build_dir=args.build_dir)
+
+
+def cmd_run(args: argparse.Namespace, to: str | None = None) -> int:
+    from .flow import run_flow
+
+    ctx = _context(args)
+    if args.json:
+        # keep stdout clean for the JSON document
+        _stdout = sys.stdout
+        sys.stdout = sys.stderr
+        try:
+            summary = run_flow(ctx, to=to or args.to, start=args.start)
+        finally:
+            sys.stdout = _stdout
+    else:
+        summary = run_flow(ctx, to=to or args.to, start=args.start)
+    from .fileio import read_json
+
+    results = read_json(ctx.path("results.json"))
+    if args.json:
+        _print_json({"steps": summary, "results": results})
+    else:
+        html = ctx.reports_dir / "report.html"
+        print(f"work folder: {ctx.workdir}")
+        if summary.get("report") in ("ran", "cached") and html.exists():
+            print(f"report: {html}")
+    return 0
+
+
+def cmd_step(args: argparse.Namespace) -> int:
+    if args.cmd == "estimate" and (args.project is not None or args.board == "all"):
+        from .steps.estimate import cli_estimate
+
+        return cli_estimate(args)
+    if args.cmd == "estimate" and not args.design:
+        raise BadInput("estimate needs a DESIGN or --project DIR")
+    return cmd_run(args, to=args.cmd)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.compare:
+        from .report.compare import cli_compare
+
+        return cli_compare(args)
+    if not args.design:
+        raise BadInput("report needs a DESIGN (or --compare RUN RUN ...)")
+    from .config import load_board, load_design
+    from .flow import Options, make_context, run_flow
+
+    board = load_board(args.board)
+    design = load_design(args.design, board.name)
+    ctx = make_context(design, board, Options(quiet=args.json), build_dir=args.build_dir)
+    if not ctx.workdir.exists():
+        raise BadInput(f"nothing has run for {design.name} on {board.name} (no {ctx.workdir}); "
+                       f"run `hwflow run {design.name} --board {board.name}` first")
+    run_flow(ctx, only="report")
+    if args.json:
+        from .fileio import read_json
+
+        _print_json(read_json(ctx.path("results.json")))
+    else:
+        print(f"report: {ctx.reports_dir / 'report.html'}")
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from .parsers import parse_path
+
+    if not args.path.exists():
+        raise BadInput(f"{args.path}: no such file or folder")
+    out = parse_path(args.path)
+    if args.path.is_file():
+        out = out[0]
+    if args.json:
+        _print_json(out)
+    else:
+        for item in (out if isinstance(out, list) else [out]):
+            res = item.get("resources") or {}
+            print(f"{item.get('file')}: {item.get('kind')} ({item.get('tool')} {item.get('version') or ''}) "
+                  + " ".join(f"{k}={v}" for k, v in res.items() if v is not None))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .config import infer_shapes, load_board, load_design, resolved_dict
+
+    board = load_board(args.board)
+    design = load_design(args.design, board.name)
+    resolved = resolved_dict(design, board)
+    if design.model.layers:
+        resolved["shapes"] = [list(s) for s in infer_shapes(design)]
+    if args.json:
+        _print_json(resolved)
+    else:
+        print(f"# {design.name} on {board.name}: valid")
+        print(yaml.safe_dump(resolved, sort_keys=False, default_flow_style=None))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .config import list_boards, list_designs, load_board, load_design
+
+    if args.cmd == "boards":
+        rows = []
+        for n in list_boards():
+            b = load_board(n)
+            rows.append({"name": b.name, "part": b.part, "family": b.family, "power": b.power.method,
+                         "hls4ml_board": b.hls4ml_board, **b.resources.model_dump()})
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                print(f"{r['name']:<12} {r['part']:<24} {r['family']:<9} LUT {r['lut']:>8} DSP {r['dsp']:>6} "
+                      f"BRAM18K {r['bram_18k']:>5}  power: {r['power']}")
+    else:
+        rows = []
+        for n in list_designs():
+            try:
+                d = load_design(n)
+                rows.append({"name": d.name, "description": d.description, "dataset": d.dataset.name})
+            except HwflowError as exc:
+                rows.append({"name": n, "error": str(exc).splitlines()[0]})
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                print(f"{r['name']:<16} {r.get('dataset', ''):<8} {r.get('description') or r.get('error')}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .tools import doctor_report
+
+    rep = doctor_report()
+    if args.json:
+        _print_json(rep)
+    else:
+        for line in rep["lines"]:
+            print(line)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import cli_sweep
+
+    return cli_sweep(args)
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from .baseline import cli_baseline
+
+    return cli_baseline(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "report": cmd_report, "parse": cmd_parse, "check": cmd_check, "boards": cmd_list,
+    "designs": cmd_list, "doctor": cmd_doctor, "sweep": cmd_sweep, "baseline": cmd_baseline,
+    **{s: cmd_step for s in STEP_COMMANDS},
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.cmd](args)
+    except HwflowError as exc:
+        sys.stdout.flush()
+        print(f"hwflow: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hwflow: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. `hwflow boards | head`
+        return 0
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Building QKeras (and float reference) models from a design's layer list."""

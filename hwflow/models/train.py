@@ -1,0 +1,139 @@
+"""Training: float reference, quantization-aware (QKeras), pruning (TF-MOT), distillation."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+
+def set_seeds(seed: int) -> None:
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except Exception:  # pragma: no cover - older TF
+        pass
+
+
+def progress_callback(label: str, epochs: int, log: Callable[[str], None]):
+    import tensorflow as tf
+
+    every = max(1, epochs // 8)
+
+    class Progress(tf.keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.t0 = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+                parts = [f"{k} {v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "val_accuracy",
+                                                                           "student_loss")]
+                el = time.monotonic() - self.t0
+                log(f"{label}: epoch {epoch + 1}/{epochs} " + " ".join(parts) + f" ({el:.1f} s)")
+
+    return Progress()
+
+
+def make_distiller(student, teacher_logits, temperature: float, alpha: float):
+    """A Keras model whose fit() trains ``student`` against labels and a float teacher.
+
+    loss = alpha * CE(y, student) + (1 - alpha) * T^2 * KL(softmax(t/T) || softmax(s/T)),
+    with s and t the logits below the final softmax (Hinton et al. 2015).
+    """
+    import tensorflow as tf
+
+    student_logits = tf.keras.Model(student.input, student.layers[-2].output)
+
+    class Distiller(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.student = student
+            self.student_logits = student_logits
+            self.teacher_logits = teacher_logits
+            self.ce = tf.keras.losses.SparseCategoricalCrossentropy()
+            self.kl = tf.keras.losses.KLDivergence()
+            self.acc = tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+            self.loss_tracker = tf.keras.metrics.Mean(name="loss")
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.acc]
+
+        def call(self, x, training=False):
+            return self.student(x, training=training)
+
+        def train_step(self, data):
+            x, y = data
+            t = self.teacher_logits(x, training=False)
+            with tf.GradientTape() as tape:
+                s = self.student_logits(x, training=True)
+                probs = tf.nn.softmax(s)
+                hard = self.ce(y, probs)
+                soft = self.kl(tf.nn.softmax(t / temperature), tf.nn.softmax(s / temperature))
+                loss = alpha * hard + (1.0 - alpha) * (temperature ** 2) * soft
+            grads = tape.gradient(loss, self.student.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.student.trainable_variables))
+            self.loss_tracker.update_state(loss)
+            self.acc.update_state(y, probs)
+            return {m.name: m.result() for m in self.metrics}
+
+        def test_step(self, data):
+            x, y = data
+            probs = self.student(x, training=False)
+            self.loss_tracker.update_state(self.ce(y, probs))
+            self.acc.update_state(y, probs)
+            return {m.name: m.result() for m in self.metrics}
+
+    return Distiller()
+
+
+def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    p = model.predict(x, batch_size=4096, verbose=0)
+    return float(np.mean(np.argmax(p, axis=1) == y))
+
+
+def fit(model, x, y, *, epochs: int, batch_size: int, lr: float, val_fraction: float,
+        callbacks: list, label: str, log: Callable[[str], None], compile_model: bool = True) -> dict[str, Any]:
+    import tensorflow as tf
+
+    if compile_model:
+        model.compile(optimizer=tf.keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=val_fraction or 0.0,
+                     verbose=0, shuffle=True,
+                     callbacks=callbacks + [progress_callback(label, epochs, log)])
+    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
+def pruning_wrap(model, sparsity: float, steps_total: int, begin_fraction: float, end_fraction: float):
+    import tensorflow_model_optimization as tfmot
+
+    begin = int(steps_total * begin_fraction)
+    end = max(begin + 1, int(steps_total * end_fraction))
+    schedule = tfmot.sparsity.keras.PolynomialDecay(initial_sparsity=0.0, final_sparsity=sparsity,
+                                                    begin_step=begin, end_step=end, frequency=max(1, (end - begin) // 20))
+    return tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=schedule)
+
+
+def strip_pruning(model):
+    import tensorflow_model_optimization as tfmot
+
+    return tfmot.sparsity.keras.strip_pruning(model)
+
+
+def layer_sparsity(model) -> dict[str, float]:
+    out = {}
+    for layer in model.layers:
+        w = layer.get_weights()
+        if w and w[0].ndim >= 2:
+            out[layer.name] = float(np.mean(w[0] == 0.0))
+    return out
+
+
+def steps_per_epoch(n: int, batch_size: int, val_fraction: float) -> int:
+    return math.ceil(n * (1.0 - (val_fraction or 0.0)) / batch_size)

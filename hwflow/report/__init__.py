@@ -1,0 +1,1 @@
+"""Report generation: results.json -> report.md, self-contained report.html, PNG plots."""

@@ -1,0 +1,123 @@
+"""Step convert: QKeras model -> hls4ml configuration -> HLS project in hls/.
+
+The hls4ml configuration is derived from the design (io_type, strategy, reuse factor,
+clock) and from the QKeras quantizers (every precision), so that the firmware
+computes what the QKeras model computes. Backend: hls4ml's VivadoAccelerator for
+boards it knows (adds the AXI-stream wrapper and PYNQ driver), else Vitis with the
+board's part.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ..fileio import atomic_write_json, hash_tree
+from ..flow import Context, StepSpec, register
+
+
+def _settings(ctx: Context) -> dict[str, Any]:
+    b = ctx.board_cfg
+    return {"hls": ctx.design_cfg["hls"], "input": ctx.design_cfg["quantization"]["input"],
+            "part": b["part"], "hls4ml_board": b.get("hls4ml_board"), "family": b["family"]}
+
+
+def backend_for(ctx: Context) -> str:
+    return "VivadoAccelerator" if ctx.board.hls4ml_board else "Vitis"
+
+
+def hls_config(ctx: Context, model) -> dict[str, Any]:
+    h = ctx.design.hls
+    inp = ctx.design.quantization.input
+    try:
+        from ..emu.precision import hls_config_for
+    except ImportError:  # TEMP until hwflow.emu lands
+        import hls4ml
+
+        cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+        cfg["Model"]["Strategy"] = h.strategy.capitalize()
+        cfg["Model"]["ReuseFactor"] = h.reuse_factor
+        return cfg
+
+    return hls_config_for(model, io_type=h.io_type, strategy=h.strategy, reuse_factor=h.reuse_factor,
+                          input_precision=(inp.bits, inp.integer_bits))
+
+
+def convert_model(ctx: Context, model, output_dir: Path):
+    """Build the hls4ml ModelGraph for this design and board (deterministic)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import hls4ml
+
+    cfg = hls_config(ctx, model)
+    h = ctx.design.hls
+    kwargs: dict[str, Any] = dict(hls_config=cfg, output_dir=str(output_dir), project_name="myproject",
+                                  io_type=h.io_type, clock_period=ctx.clock_ns, part=ctx.board.part)
+    if ctx.board.hls4ml_board:
+        kwargs.update(backend="VivadoAccelerator", board=ctx.board.hls4ml_board, interface="axi_stream",
+                      driver="python", input_type="float", output_type="float")
+    else:
+        kwargs.update(backend="Vitis")
+    hls_model = hls4ml.converters.convert_from_keras_model(model, **kwargs)
+    return hls_model, cfg
+
+
+def get_hls_model(ctx: Context):
+    """The ModelGraph of the converted design (rebuilt in memory when this process has none)."""
+    if "hls_model" in ctx.memo:
+        return ctx.memo["hls_model"]
+    from .train import load_quantized_model
+
+    model = load_quantized_model(ctx)
+    hls_model, _ = convert_model(ctx, model, ctx.path("hls"))
+    ctx.memo["hls_model"] = hls_model
+    return hls_model
+
+
+def layer_precisions(hls_model) -> list[dict[str, Any]]:
+    rows = []
+    for layer in hls_model.get_layers():
+        row: dict[str, Any] = {"name": layer.name, "class": layer.class_name}
+        for var in ("result", "weight", "bias", "accum"):
+            t = layer.get_attr(f"{var}_t")
+            if t is not None and hasattr(t, "precision"):
+                row[var] = str(t.precision)
+        rf = layer.get_attr("reuse_factor")
+        if rf is not None:
+            row["reuse_factor"] = int(rf)
+        rows.append(row)
+    return rows
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    from .train import load_quantized_model
+
+    model = load_quantized_model(ctx)
+    out = ctx.path("hls")
+    tmp = ctx.path(".hls.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    ctx.log(f"hls4ml: backend {backend_for(ctx)}, part {ctx.board.part}, {ctx.design.hls.io_type}, "
+            f"{ctx.design.hls.strategy}, reuse {ctx.design.hls.reuse_factor}, clock {ctx.clock_ns} ns")
+    hls_model, cfg = convert_model(ctx, model, tmp)
+    hls_model.write()
+    # Replace the previous project only once the new one is completely written.
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    hls_model.config.config["OutputDir"] = str(out)
+    ctx.memo["hls_model"] = hls_model
+    result = {
+        "backend": backend_for(ctx), "board": ctx.board.hls4ml_board, "part": ctx.board.part,
+        "clock_ns": ctx.clock_ns, "io_type": ctx.design.hls.io_type, "strategy": ctx.design.hls.strategy,
+        "reuse_factor": ctx.design.hls.reuse_factor, "project_dir": "hls", "project_name": "myproject",
+        "hls_config": cfg, "layers": layer_precisions(hls_model),
+        "firmware_hash": hash_tree(out / "firmware"),
+    }
+    atomic_write_json(ctx.path("convert.json"), result)
+    return {"backend": result["backend"], "layers": len(result["layers"])}
+
+
+register(StepSpec(name="convert", run=run, settings=_settings, needs=("train",),
+                  outputs=("hls/firmware", "convert.json"), result_file="convert.json", version=1))
