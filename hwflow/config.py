@@ -65,6 +65,7 @@ LAYER_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "linear": (set(), set()),
     "softmax": (set(), set()),
 }
+RESERVED_LAYER_NAMES = {"input", "x_in", "myproject"}
 WEIGHT_LAYERS = {"dense", "conv1d", "conv2d"}
 ACTIVATION_LAYERS = {"relu", "tanh", "sigmoid", "linear", "softmax"}
 
@@ -84,7 +85,11 @@ class Layer(Strict):
     @field_validator("name")
     @classmethod
     def _safe(cls, v: str | None) -> str | None:
-        return None if v is None else check_safe_name(v, "layer name")
+        if v is None:
+            return None
+        if v in RESERVED_LAYER_NAMES:
+            raise ValueError(f"layer name {v!r} is reserved by hls4ml/hwflow; choose another")
+        return check_safe_name(v, "layer name")
 
     @field_validator("kernel", "stride", "pool")
     @classmethod

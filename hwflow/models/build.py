@@ -40,7 +40,7 @@ def build_model(design: Design, *, quantized: bool = True, input_shape: tuple[in
     assert layers_cfg is not None
     names = layer_names(design)
     shape = tuple(input_shape or design.model.input_shape)
-    inp = tf.keras.Input(shape=shape, name="input")
+    inp = tf.keras.Input(shape=shape, name="x_in")
     x = inp
     q = design.quantization
     for ly, name in zip(layers_cfg, names):

@@ -47,7 +47,7 @@ def hls_config(ctx: Context, model) -> dict[str, Any]:
 
 def convert_model(ctx: Context, model, output_dir: Path):
     """Build the hls4ml ModelGraph for this design and board (deterministic)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import hls4ml
 
     cfg = hls_config(ctx, model)

@@ -51,7 +51,11 @@ def save_keras(model, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(suffix=".h5", dir=path.parent, prefix=f".{path.stem}.")
     os.close(fd)
     try:
-        model.save(tmp, include_optimizer=False)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save(tmp, include_optimizer=False)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -107,7 +111,7 @@ def quantized_sparsity(model) -> dict[str, dict[str, Any]]:
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from ..data import load_dataset
     from ..models import build as mb
     from ..models import train as mt
@@ -209,4 +213,4 @@ def _output_units(design) -> int:
 
 register(StepSpec(name="train", run=run, settings=_settings, needs=(),
                   outputs=("model/qkeras_model.h5", "model/test_split.npz", "model/train.json"),
-                  result_file="model/train.json", version=1))
+                  result_file="model/train.json", version=2))
