@@ -29,8 +29,8 @@ def test_rapl_sums_packages_and_handles_wraparound(tmp_path):
     assert c.available() and len(c.domains) == 2
     c.start()
     (tmp_path / "intel-rapl:0" / "energy_uj").write_text("600100")   # +600,000 uJ
-    (tmp_path / "intel-rapl:1" / "energy_uj").write_text("400100")   # wrapped: +500,200 uJ
-    assert c.stop_j() == pytest.approx(0.6 + 0.5002)
+    (tmp_path / "intel-rapl:1" / "energy_uj").write_text("400100")   # wrapped: +400,200 uJ
+    assert c.stop_j() == pytest.approx(0.6 + 0.4002)
 
 
 def test_rapl_absent_says_not_measurable(tmp_path):
