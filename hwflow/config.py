@@ -313,13 +313,20 @@ class Board(Strict):
 
 # --------------------------------------------------------------------------- loading
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
 def _format_loc(loc: tuple[Any, ...]) -> str:
+    import json
+
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.match(str(part)):
             out += ("." if out else "") + str(part)
+        else:  # a key with spaces or odd characters: quote it so the path stays readable
+            out += "[" + json.dumps(str(part), ensure_ascii=True) + "]"
     return out or "(top level)"
 
 
@@ -355,6 +362,8 @@ def _inner_model(annotation: Any) -> Any:
 
 
 def validation_message(err: ValidationError, schema: type[BaseModel], source: str) -> str:
+    import json
+
     lines = [f"{source}: invalid {schema.__name__.lower()} file"]
     for e in err.errors():
         loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "literal["))))
@@ -363,7 +372,8 @@ def validation_message(err: ValidationError, schema: type[BaseModel], source: st
             key = str(loc[-1])
             allowed = _allowed_keys(schema, loc)
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            msg = f"unknown key '{key}'"
+            shown = f"'{key}'" if _PLAIN_KEY.match(key) else json.dumps(key, ensure_ascii=True)
+            msg = f"unknown key {shown}"
             if hint:
                 msg += f" (did you mean '{hint[0]}'?)"
             elif allowed:
