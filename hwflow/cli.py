@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         if step == "estimate":
             p.add_argument("design", nargs="?", help="design name or YAML path")
             p.add_argument("--project", type=Path, default=None, help="estimate any hls4ml project folder")
-            p.add_argument("--board", default=DEFAULT_BOARD, help="board, or 'all' to rank every board")
+            p.add_argument("--board", default=None,
+                           help=f"board (default {DEFAULT_BOARD}; with --project: the project's own part), or 'all'")
             p.add_argument("--build-dir", type=Path, default=None)
             p.add_argument("--json", action="store_true")
             _add_run_opts(p)
@@ -163,6 +164,8 @@ def cmd_step(args: argparse.Namespace) -> int:
         return cli_estimate(args)
     if args.cmd == "estimate" and not args.design:
         raise BadInput("estimate needs a DESIGN or --project DIR")
+    if args.board is None:
+        args.board = DEFAULT_BOARD
     return cmd_run(args, to=args.cmd)
 
 
@@ -290,8 +293,19 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def _quiet_libraries() -> None:
+    """TensorFlow, Keras, QKeras and hls4ml warn loudly about things users cannot act on."""
+    import logging
+    import warnings
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for cat in (UserWarning, DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=cat)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

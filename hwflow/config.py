@@ -476,9 +476,11 @@ def load_board(board: str | Path) -> Board:
     data = read_yaml(path, "board")
     data.setdefault("name", path.stem)
     try:
-        return Board.model_validate(data)
+        board = Board.model_validate(data)
     except ValidationError as exc:
         raise BadInput(validation_message(exc, Board, str(path))) from None
+    board._source = str(path)  # type: ignore[attr-defined]
+    return board
 
 
 def load_design(design: str | Path, board: str | None = None) -> Design:

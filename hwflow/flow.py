@@ -238,9 +238,21 @@ def make_context(design: Design, board: Board, options: Options, build_dir: Path
                    config=resolved_dict(design, board), reports_dir=rep)
 
 
+def _code_hash(spec: StepSpec) -> str:
+    """Hash of the step's own source: editing a step invalidates its cached results."""
+    import inspect
+
+    from .fileio import hash_file
+
+    try:
+        return hash_file(inspect.getfile(spec.run))[:16]
+    except (TypeError, OSError):
+        return "unknown"
+
+
 def step_key(ctx: Context, spec: StepSpec) -> str:
     upstream = {n: ctx.keys.get(n, "absent") for n in spec.needs}
-    return hash_obj({"step": spec.name, "version": spec.version, "hwflow": __version__,
+    return hash_obj({"step": spec.name, "version": spec.version, "hwflow": __version__, "code": _code_hash(spec),
                      "settings": spec.settings(ctx), "upstream": upstream})
 
 
@@ -287,6 +299,11 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
                 explicit = name == (only or to)
                 if name == "synth" and not explicit:
                     skip[name] = f"no vendor tool installed ({exc.message.splitlines()[0]})"
+                elif getattr(exc, "deferrable", False):
+                    # The step still writes what it can (synth: the HLS project and every script)
+                    # and then stops with this error; say so now, in the first second.
+                    print(f"[{name}] pre-flight: {exc.message.splitlines()[0]}; the flow goes on to write "
+                          f"what it can, then stops (exit {exc.exit_code})", flush=True)
                 else:
                     raise
         for i, name in enumerate(order):
@@ -313,7 +330,15 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
                 continue
             if entry.get("status") == "running":
                 print(f"[{name}] previous run was interrupted in this step; redoing it", flush=True)
-            _run_one(ctx, spec, man, key)
+            try:
+                _run_one(ctx, spec, man, key)
+            except HwflowError:
+                # results.json must not keep figures of a step that has just failed (e.g. an old synth).
+                from .results import merge_results
+
+                with contextlib.suppress(Exception):
+                    merge_results(ctx)
+                raise
             summary[name] = "ran"
         man["versions"] = package_versions()
         save_manifest(ctx.workdir, man)

@@ -90,7 +90,7 @@ def build_results(ctx) -> dict[str, Any]:
             clk = clk.get("estimated") or clk.get("target") or ctx.clock_ns
         if _num(cyc) is not None:
             r["latency"]["seconds"] = float(cyc) * float(clk) * 1e-9
-        r["latency"]["source"] = lat_src.get("source")
+        r["latency"]["source"] = lat_src.get("latency_source") or lat_src.get("source")
     if syn:
         r["timing"] = syn.get("timing")
         r["synth"] = {k: syn.get(k) for k in ("level", "tool", "version", "resources", "latency_cycles",
@@ -100,18 +100,20 @@ def build_results(ctx) -> dict[str, Any]:
                                                  "error", "error_label", "energy", "qtools", "fits")}
 
     # Power and energy: measured or emulated deployment beats the estimate.
+    if dep:
+        r["accuracy"]["board"] = _num(dep.get("accuracy_board"))
+        r["deploy"] = {k: dep.get(k) for k in ("transport", "outputs_match_csim", "exact_fraction",
+                                               "n_inferences", "sensor", "source", "energy_note", "harness")}
     if dep and dep.get("energy"):
         e = dep["energy"]
-        r["accuracy"]["board"] = _num(dep.get("accuracy_board"))
         r["power"] = {"active_w": _num(dep.get("power", {}).get("active_w")),
                       "idle_w": _num(dep.get("power", {}).get("idle_w")), "source": dep.get("source")}
         r["energy"] = {"uj_per_inference": _num(e.get("uj_per_inference")),
                        "inferences_per_joule": _num(e.get("inferences_per_joule")),
                        "accuracy_per_joule": _num(e.get("accuracy_per_joule")), "source": dep.get("source")}
-        if e.get("uncertainty_uj") is not None:
-            r["energy"]["uncertainty_uj"] = e.get("uncertainty_uj")
-        r["deploy"] = {k: dep.get(k) for k in ("transport", "outputs_match_csim", "exact_fraction",
-                                               "n_inferences", "sensor", "source")}
+        for extra in ("uncertainty_uj", "dynamic_uj_per_inference", "model"):
+            if e.get(extra) is not None:
+                r["energy"][extra] = e.get(extra)
     elif est.get("energy"):
         e = est["energy"]
         r["power"] = {"active_w": _num(e.get("active_w")), "idle_w": _num(e.get("idle_w")),
@@ -119,8 +121,6 @@ def build_results(ctx) -> dict[str, Any]:
         r["energy"] = {"uj_per_inference": _num(e.get("uj_per_inference")),
                        "inferences_per_joule": _num(e.get("inferences_per_joule")),
                        "accuracy_per_joule": _num(e.get("accuracy_per_joule")), "source": e.get("source")}
-    elif dep:
-        r["accuracy"]["board"] = _num(dep.get("accuracy_board"))
 
     man = load_manifest(ctx.workdir)
     r["provenance"] = {"hwflow": __version__, "git_commit": git_commit(), "packages": package_versions(),

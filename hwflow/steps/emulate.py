@@ -65,3 +65,27 @@ def run(ctx: Context) -> dict[str, Any]:
 
 register(StepSpec(name="emulate", run=run, settings=_settings, needs=("convert",),
                   outputs=("emulate.json", "emulate_outputs.npz"), result_file="emulate.json", version=1))
+
+
+def firmware_predictor(ctx: Context):
+    """predict(x) of the converted firmware: the fast bit-exact emulator, else batched C-sim."""
+    if "firmware_predict" in ctx.memo:
+        return ctx.memo["firmware_predict"]
+    from .convert import get_hls_model
+
+    hls_model = get_hls_model(ctx)
+    predict = None
+    try:
+        from ..emu.fast import FastEmulator
+
+        emu = FastEmulator.from_hls_model(hls_model)
+        predict = emu.predict
+    except Exception as exc:  # unsupported layer -> C-sim is the reference anyway
+        ctx.log(f"fast emulator not available for this design ({exc}); using C-sim", console=False)
+    if predict is None:
+        hls_model.compile()
+
+        def predict(x):
+            return np.asarray(hls_model.predict(np.ascontiguousarray(x, dtype=np.float32))).reshape(len(x), -1)
+    ctx.memo["firmware_predict"] = predict
+    return predict

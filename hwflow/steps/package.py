@@ -1,23 +1,177 @@
-"""Step package (being implemented)."""
+"""Step package: a self-contained deployment bundle in package/ and package.tar.gz.
+
+Contents: ``bundle.json`` (I/O precision, DMA, power sensing, measurement windows, the
+emulation settings), ``runtime/`` (the numpy-only driver, sensors, recorder, energy maths
+and runner), ``vectors/`` (test inputs, the C-simulation outputs they must produce, labels),
+``board.yaml``, the bitfile and ``.hwh`` when synthesis produced them, a README and a
+``manifest.json`` with the SHA-256 of every file.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
+import tarfile
+from pathlib import Path
 from typing import Any
 
-from ..errors import ToolMissing
+import numpy as np
+
+from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, hash_file
 from ..flow import Context, StepSpec, register
+from ..paths import PACKAGE_DIR
+
+RUNTIME_DIR = PACKAGE_DIR / "runtime"
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
-    return {}
+    runtime_hash = {p.name: hash_file(p) for p in sorted(RUNTIME_DIR.glob("*.py"))}
+    return {"board": ctx.board_cfg, "runtime": runtime_hash}
 
 
-def _preflight(ctx: Context) -> None:
-    raise ToolMissing("step 'package' is not available in this version of hwflow")
+def io_spec(ctx: Context) -> dict[str, Any]:
+    conv = ctx.step_json("convert") or {}
+    x, y = _vectors(ctx)
+    spec: dict[str, Any] = {"input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:])}
+    if ctx.board.hls4ml_board:
+        # hls4ml's VivadoAccelerator wrapper takes and returns 32-bit floats on its AXI streams
+        spec.update(input="float", output="float")
+    else:
+        layers = conv.get("layers") or []
+        spec.update(input=layers[0].get("result", "float") if layers else "float",
+                    output=layers[-1].get("result", "float") if layers else "float")
+    return spec
+
+
+def _vectors(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    from .emulate import TEST_VECTORS
+    from .train import load_test_split
+
+    x, _ = load_test_split(ctx)
+    with np.load(ctx.path("emulate_outputs.npz"), allow_pickle=False) as z:
+        y = z["y_csim_vectors"]
+    n = min(TEST_VECTORS, len(x), len(y))
+    return x[:n], y[:n]
+
+
+def modeled_seconds_per_inference(ctx: Context) -> tuple[float | None, str | None]:
+    """Time per inference of the accelerator when streaming: II x clock (vendor, else estimate)."""
+    from ..results import build_results
+
+    r = build_results(ctx)
+    lat = r["latency"]
+    clk = ctx.clock_ns * 1e-9
+    if lat.get("ii_cycles"):
+        return float(lat["ii_cycles"]) * clk, lat.get("source")
+    if lat.get("seconds"):
+        return float(lat["seconds"]), lat.get("source")
+    return None, None
+
+
+def emulated_power(ctx: Context) -> dict[str, Any] | None:
+    """The board's power model for the simulated sensor; None when the board has none."""
+    p = ctx.board.power
+    if p.active_w is None and p.idle_w is None:
+        return None
+    idle = p.idle_w if p.idle_w is not None else p.active_w
+    active = p.active_w if p.active_w is not None else p.idle_w
+    return {"idle_w": float(idle), "active_w": float(active), "noise_w": 0.0,
+            "resolution_w": float(p.resolution_w or 0.001), "source": p.source,
+            "note": ("active power = idle power: the board file has no active-power figure"
+                     if p.active_w is None else None)}
+
+
+def _bitfiles(ctx: Context) -> tuple[Path | None, Path | None]:
+    syn = ctx.step_json("synth") or {}
+    bit = syn.get("bitfile")
+    hwh = syn.get("hwh")
+    bitp = ctx.path(bit) if bit else None
+    hwhp = ctx.path(hwh) if hwh else None
+    if bitp is not None and bitp.exists() and hwhp is not None and hwhp.exists():
+        return bitp, hwhp
+    return None, None
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    raise ToolMissing("step 'package' is not available in this version of hwflow")
+    pkg = ctx.path("package")
+    tmp = ctx.path(".package.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "vectors").mkdir(parents=True)
+    (tmp / "runtime").mkdir()
+    x, y_csim = _vectors(ctx)
+    from .train import load_test_split
+
+    _, labels = load_test_split(ctx)
+    np.save(tmp / "vectors" / "x.npy", np.ascontiguousarray(x.astype(np.float32)))
+    np.save(tmp / "vectors" / "y_csim.npy", np.ascontiguousarray(y_csim))
+    np.save(tmp / "vectors" / "y_true.npy", labels[: len(x)].astype(np.int64))
+    for p in sorted(RUNTIME_DIR.glob("*.py")):
+        shutil.copyfile(p, tmp / "runtime" / p.name)
+    shutil.copyfile(_board_file(ctx), tmp / "board.yaml")
+    bit, hwh = _bitfiles(ctx)
+    bitfile = None
+    if bit is not None and hwh is not None:
+        bitfile = f"{ctx.design.name}.bit"
+        shutil.copyfile(bit, tmp / bitfile)
+        shutil.copyfile(hwh, tmp / f"{ctx.design.name}.hwh")
+    sps, sps_source = modeled_seconds_per_inference(ctx)
+    power = ctx.board.power
+    bundle = {
+        "format": 1, "design": ctx.design.name, "board": ctx.board.name,
+        "bitfile": bitfile, "dma": "axi_dma_0", "start_ip": None,
+        "io": io_spec(ctx),
+        "vectors": {"x": "vectors/x.npy", "expected": "vectors/y_csim.npy", "labels": "vectors/y_true.npy"},
+        "driver": {"max_batch": 1024, "timeout_s": 5.0, "max_buffer_bytes": 4 << 20},
+        "power": {"method": power.method, "rails": list(power.rails), "resolution_w": power.resolution_w,
+                  "idle_w": power.idle_w},
+        "measure": {"idle_s": 2.0, "warmup_s": 0.5, "min_run_s": 5.0, "max_run_s": 60.0, "min_samples": 100},
+        "emulation": {"seconds_per_sample": sps or 0.0, "seconds_per_sample_source": sps_source,
+                      "power": emulated_power(ctx)},
+    }
+    atomic_write_json(tmp / "bundle.json", bundle)
+    atomic_write_text(tmp / "README.txt", README.format(design=ctx.design.name, board=ctx.board.name,
+                                                        bit="yes" if bitfile else "no (run `hwflow synth --level bitfile`)"))
+    manifest = {"design": ctx.design.name, "board": ctx.board.name,
+                "files": {str(p.relative_to(tmp)): hash_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}}
+    atomic_write_json(tmp / "manifest.json", manifest)
+    if pkg.exists():
+        shutil.rmtree(pkg)
+    os.replace(tmp, pkg)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for p in sorted(pkg.rglob("*")):
+            if p.is_file():
+                info = tar.gettarinfo(str(p), arcname=f"{ctx.design.name}-{ctx.board.name}/{p.relative_to(pkg)}")
+                info.mtime = 0  # reproducible tarball
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                with open(p, "rb") as f:
+                    tar.addfile(info, f)
+    atomic_write_bytes(ctx.path("package.tar.gz"), buf.getvalue())
+    ctx.log(f"bundle: {pkg} ({len(manifest['files'])} files, bitfile: {'yes' if bitfile else 'not synthesized'})")
+    return {"files": len(manifest["files"]), "bitfile": bool(bitfile)}
 
 
-register(StepSpec(name="package", run=run, settings=_settings, needs=(), preflight=_preflight))
+def _board_file(ctx: Context) -> Path:
+    from ..config import resolve_board_path
+
+    src = getattr(ctx.board, "_source", None)
+    return Path(src) if src else resolve_board_path(ctx.board.name)
+
+
+README = """hwflow deployment bundle: {design} on {board}
+bitfile included: {bit}
+
+On the board (PYNQ image, as root or in PYNQ's venv):
+    python3 runtime/runner.py --bundle . --out out
+Without a board (emulated overlay; needs a predict function):
+    python3 runtime/runner.py --bundle . --out out --emulated
+PYNQ-Z1/Z2 have no power sensors: log an external meter to CSV and pass --meter-csv LOG.csv.
+Results: out/deploy.json (outputs vs C-simulation, accuracy, power, energy) and out/power.csv.
+"""
+
+register(StepSpec(name="package", run=run, settings=_settings, needs=("emulate", "estimate", "synth"),
+                  outputs=("package/bundle.json", "package.tar.gz"), result_file="package/manifest.json",
+                  version=1))

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Calibrate and score hwflow's analytical estimator against public hls4ml C-synthesis reports.
+
+    bench/estimator.py --fit     fit on every usable fixture, write hwflow/estimate/calibration.json
+    bench/estimator.py --json    print one JSON object: held-out (leave-one-repository-out) error
+                                 per metric and per design, design counts, the model name
+    bench/estimator.py           the same as a readable table
+
+Fixtures are read in place from ``../shared/fixtures`` (or ``$HWFLOW_FIXTURES``).
+Nothing is tuned on a held-out repository: each fold re-runs the whole fit
+(hyperparameter grid + coefficients) on the other repositories only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hwflow.estimate import CALIBRATION_PATH
+from hwflow.estimate.dataset import load_designs
+from hwflow.estimate.fit import METRIC_ORDER, cross_validate, fit, in_sample, usable
+from hwflow.estimate.model import FEATURES, MODEL_NAME
+
+GOALS = {"dsp": 15.0, "latency": 15.0, "lut": 30.0, "ff": 30.0}
+CONVENTION = ("MAPE = mean |pred - truth| / truth over designs with truth > 0; designs with truth = 0 "
+              "(e.g. DSP when multipliers are forced to fabric) are excluded from MAPE and counted in "
+              "'zeros' / 'zeros_predicted_zero' (prediction < 0.5); sMAPE = mean |pred - truth| / "
+              "((|pred| + |truth|) / 2) over all designs (0 when both are 0). latency = worst-case "
+              "cycles of the hls4ml core, ii = Interval-max. Held-out = leave-one-repository-out.")
+
+
+def fixtures_dir() -> Path:
+    env = os.environ.get("HWFLOW_FIXTURES")
+    return Path(env) if env else ROOT.parent / "shared" / "fixtures"
+
+
+def run(do_fit: bool) -> dict:
+    t0 = time.perf_counter()
+    designs = load_designs(fixtures_dir())
+    used, skipped = usable(designs)
+    cv = cross_validate(used)
+    calib = fit(used)
+    ins = in_sample(used, calib)
+    t1 = time.perf_counter()
+    repos = sorted({d.repo for d in used})
+    subsets = {}
+    import numpy as np
+
+    from hwflow.estimate.fit import _context, error_summary
+    by_folder = {d.folder: d for d in used}
+    groups = {
+        "vivado_hls": lambda d: d.tool == "vivado_hls",
+        "vitis_hls": lambda d: d.tool == "vitis_hls",
+        "io_parallel": lambda d: _context(d).io_type == "io_parallel",
+        "io_stream": lambda d: _context(d).io_type == "io_stream",
+    }
+    for gname, pred in groups.items():
+        rows = [r for r in cv["per_design"] if pred(by_folder[r["design"]])]
+        if rows:
+            subsets[gname] = {"n_designs": len(rows), **{
+                m: error_summary(np.array([r[m]["pred"] for r in rows]), np.array([r[m]["truth"] for r in rows]))
+                for m in METRIC_ORDER}}
+    goals = {m: {"goal_mape": g, "heldout_mape": cv["per_metric"][m]["mape"],
+                 "met": cv["per_metric"][m]["mape"] is not None and cv["per_metric"][m]["mape"] <= g}
+             for m, g in GOALS.items()}
+    result = {
+        "model": MODEL_NAME,
+        "n_designs": len(used),
+        "n_repositories": len(repos),
+        "n_fixtures_with_layers_and_hls": len(designs),
+        "excluded": skipped,
+        "convention": CONVENTION,
+        "heldout": cv["per_metric"],
+        "heldout_by_subset": subsets,
+        "in_sample": ins,
+        "goals": goals,
+        "per_design": cv["per_design"],
+        "folds": cv["folds"],
+        "features": {m: list(v) for m, v in FEATURES.items()},
+        "calibration": {"hyper": calib["hyper"], "coef": calib["coef"],
+                        "tool_factor": calib.get("tool_factor", {})},
+        "seconds": round(t1 - t0, 1),
+    }
+    if do_fit:
+        out = {"model": MODEL_NAME, "hyper": calib["hyper"], "coef": calib["coef"],
+               "tool_factor": calib.get("tool_factor", {}),
+               "tool_factor_support": calib.get("tool_factor_support", {}),
+               "cv": {"method": "leave-one-repository-out", "n_designs": len(used),
+                      "n_repositories": len(repos), "per_metric": cv["per_metric"],
+                      "convention": CONVENTION},
+               "trained_on": sorted(d.folder for d in used)}
+        CALIBRATION_PATH.write_text(json.dumps(_round(out), indent=1, sort_keys=True) + "\n")
+        result["wrote"] = str(CALIBRATION_PATH)
+    return result
+
+
+def _round(o):
+    if isinstance(o, float):
+        return float(f"{o:.6g}")
+    if isinstance(o, dict):
+        return {k: _round(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_round(v) for v in o]
+    return o
+
+
+def print_table(r: dict) -> None:
+    print(f"model {r['model']}: {r['n_designs']} designs from {r['n_repositories']} repositories "
+          f"(held out one repository at a time)")
+    print(f"{'metric':10s} {'MAPE':>7s} {'median':>7s} {'sMAPE':>7s} {'n':>4s} {'zeros':>6s}   in-sample MAPE")
+    for m in METRIC_ORDER:
+        h, i = r["heldout"][m], r["in_sample"][m]
+        print(f"{m:10s} {h['mape']!s:>7s} {h['median_ape']!s:>7s} {h['smape']!s:>7s} {h['n']:>4d} "
+              f"{h['zeros']:>6d}   {i['mape']}")
+    for g, sub in r["heldout_by_subset"].items():
+        print(f"  held-out MAPE, {g} ({sub['n_designs']} designs): "
+              + ", ".join(f"{m} {sub[m]['mape']}" for m in METRIC_ORDER))
+    print("\nexcluded:")
+    for k, v in r["excluded"].items():
+        print(f"  {k}: {v}")
+    print("\n" + r["convention"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--fit", action="store_true", help="write hwflow/estimate/calibration.json")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    if not fixtures_dir().is_dir():
+        print(f"fixtures not found at {fixtures_dir()} (set HWFLOW_FIXTURES)", file=sys.stderr)
+        return 3
+    r = run(args.fit)
+    if args.json:
+        print(json.dumps(_round(r), sort_keys=False))
+    else:
+        print_table(r)
+        if args.fit:
+            print(f"\nwrote {r['wrote']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

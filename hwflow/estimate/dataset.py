@@ -1,0 +1,127 @@
+"""Calibration data: the public hls4ml projects of ``../shared/fixtures`` as (layers, truth) pairs.
+
+A design is usable when its ``layers.json`` has layers (status != no_parameters_h)
+and its ``truth.json`` has an HLS C-synthesis result of the hls4ml core
+(``summary.hls_core`` for accelerator wrappers, else ``summary``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .layers_json import layers_from_layers_json, project_meta
+from .layerspec import LayerSpec
+
+METRICS = ("lut", "ff", "dsp", "bram_18k", "latency", "ii")
+
+
+@dataclass
+class Design:
+    """One fixture: what the estimator is given and what HLS reported."""
+
+    folder: str
+    repo: str
+    layers: list[LayerSpec]
+    part: str | None
+    clock_ns: float | None
+    mul_impl: str  # auto | dsp | fabric (HLS ``config_op mul -impl``)
+    truth: dict[str, float | None]
+    tool: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_unknown(self) -> int:
+        return sum(1 for l in self.layers if not l.is_known)
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    return None
+
+
+def truth_of(truth: dict[str, Any]) -> dict[str, float | None] | None:
+    """The HLS figures of the hls4ml core of a fixture, or None when there are none."""
+    summ = truth.get("summary") or {}
+    core = summ.get("hls_core")
+    if core:
+        res = core.get("resources") or {}
+        lat = core.get("Worst-caseLatency")
+        ii = core.get("Interval-max")
+        est = core.get("EstimatedClockPeriod")
+    else:
+        res = summ.get("hls_resources") or {}
+        lat = summ.get("Worst-caseLatency")
+        ii = summ.get("Interval-max")
+        est = summ.get("EstimatedClockPeriod")
+    if not res:
+        return None
+    return {
+        "lut": _num(res.get("LUT")),
+        "ff": _num(res.get("FF")),
+        "dsp": _num(res.get("DSP")),
+        "bram_18k": _num(res.get("BRAM_18K")),
+        "latency": _num(lat),
+        "ii": _num(ii),
+        "est_clock_ns": _num(est),
+    }
+
+
+# The build_prj.tcl of these projects is not redistributed; the fixture notes say which
+# variant forced multipliers onto fabric (``config_op mul -impl fabric``) or DSPs.
+_MUL_IMPL_RE = re.compile(r"_(lut|dsp)_rf\d+$")
+
+
+def mul_impl_of(folder: str, source: dict[str, Any]) -> str:
+    """``config_op mul -impl`` of a fixture's build, as its folder name / note states it."""
+    note = str(source.get("note") or "")
+    m = _MUL_IMPL_RE.search(folder)
+    if m and "config_op mul" in note:
+        return "fabric" if m.group(1) == "lut" else "dsp"
+    return "auto"
+
+
+def load_design(folder: Path) -> Design | None:
+    """One usable fixture folder as a Design, else None (no layers or no HLS result)."""
+    try:
+        doc = json.loads((folder / "layers.json").read_text())
+        truth = json.loads((folder / "truth.json").read_text())
+        source = json.loads((folder / "source.json").read_text())
+    except (OSError, ValueError):
+        return None
+    layers = layers_from_layers_json(doc)
+    t = truth_of(truth)
+    if not layers or not t:
+        return None
+    meta = project_meta(doc)
+    summ = truth.get("summary") or {}
+    part = summ.get("part") or meta["part"]
+    clock = _num(summ.get("TargetClockPeriod")) or meta["clock_ns"]
+    return Design(
+        folder=folder.name,
+        repo=str(source.get("repo") or folder.name),
+        layers=layers,
+        part=part,
+        clock_ns=clock,
+        mul_impl=mul_impl_of(folder.name, source),
+        truth=t,
+        tool="vitis_hls" if "vitis" in str(summ.get("hls_tool") or "").lower() else "vivado_hls",
+        extra={"tool_version": summ.get("hls_version")},
+    )
+
+
+def load_designs(fixtures_dir: str | Path) -> list[Design]:
+    """Every usable design under ``fixtures_dir``, in folder order."""
+    out = []
+    for f in sorted(Path(fixtures_dir).iterdir()):
+        if f.is_dir() and (f / "layers.json").is_file():
+            d = load_design(f)
+            if d is not None:
+                out.append(d)
+    return out

@@ -1,0 +1,397 @@
+"""The analytical cost model: physically meaningful per-layer features x fitted coefficients.
+
+Why this shape: Vivado/Vitis HLS builds an hls4ml layer out of a countable
+set of parts - multipliers (on DSP slices or in LUTs, decided by operand
+widths, by whether the weight is a constant, and by ``config_op mul -impl``),
+adders of the accumulator width, multiplexers in front of shared multipliers
+(reuse factor > 1), lookup tables for sigmoid/softmax, weight memories
+(resource strategy), FIFOs between io_stream layers, line buffers for
+convolutions. Counting those parts is exact arithmetic from the LayerSpec; how
+many LUTs/FFs/cycles each part costs is what the calibration fits (one
+non-negative coefficient per feature, see ``bench/estimator.py --fit``).
+
+Latency and initiation interval follow the schedule hls4ml asks for:
+
+* ``io_parallel``: the whole network is one pipelined function; the II is the
+  slowest layer's II (reuse factor, or nonzeros / multipliers when pruning
+  lets fewer multipliers do the work), the latency the sum of the layers'
+  pipeline depths (multiply, adder tree of log2(fan-in) levels - more levels
+  per cycle at a slower clock - plus II-1 cycles of serialisation).
+* ``io_stream``: a dataflow of layers connected by FIFOs; the II is the
+  slowest stage (a convolution visits every input pixel, each costing
+  nonzeros/multipliers cycles for the latency strategy or RF + a fixed
+  overhead for the resource strategy), the latency that II plus each stage's
+  fill time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .devices import DeviceFamily, dsps_per_multiplier, family_of
+from .layerspec import LayerSpec
+
+MODEL_NAME = "hwflow-analytic-v1"
+
+# Metrics the model fits linearly, and the feature names of each (documentation + order).
+# Every feature is already in the unit of its metric for a "typical" part (a LUT per
+# bit of adder, a DSP per multiplier, a cycle per pipeline stage...), so a fitted
+# coefficient near 1 means the physical picture holds and its size is readable.
+FEATURES: dict[str, tuple[str, ...]] = {
+    "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
+    "lut": ("lut_mul_const", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
+            "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom"),
+    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window"),
+    "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
+    "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer"),
+}
+#: Metrics that get a per-tool factor (Vitis HLS schedules and registers differently from
+#: Vivado HLS; the factor is fitted only where training designs of that tool exist, else 1).
+TOOL_FACTOR_METRICS = ("lut", "ff", "latency")
+
+#: Prior coefficients: the cost of each part on a "typical" Vivado HLS build, before any fit.
+#: The calibration moves them (in log space, with a penalty that pulls toward the prior) only
+#: as far as the training designs insist, so a feature a training fold never exercises keeps
+#: its physical default instead of an arbitrary value.
+PRIORS: dict[str, dict[str, float]] = {
+    "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
+    "lut": {"lut_mul_const": 0.3, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_act": 1.0,
+            "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
+            "lut_wrom": 1.0},
+    "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
+           "ff_window": 0.5},
+    "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
+                 "bram_buffer": 1.0},
+    "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0},
+}
+
+#: Relative combinational speed of a family's fabric (7-series = 1; from Xilinx speed-grade data:
+#: UltraScale+ LUT/carry paths are roughly 1.4x faster). Used to turn ns of logic into cycles.
+FAMILY_SPEED = {"series7": 1.0, "ultrascale": 0.85, "ultrascale_plus": 0.7, "versal": 0.6, "unknown": 0.8}
+#: Nominal delays on a 7-series -1/-2 part (ns): a DSP multiply, one 16-bit adder level.
+T_MULT_NS = 3.0
+T_ADD_NS = 1.2
+
+#: Hyperparameters (chosen on the training folds by grid search, not by least squares).
+DEFAULT_HYPER: dict[str, float] = {
+    "dsp_min_bits": 10,  # a product whose narrower operand is below this goes to LUTs (auto mode)
+    "res_pixel_overhead": 9,  # extra cycles per pixel of a resource-strategy streaming kernel
+    "fifo_bram_depth": 32,  # io_stream FIFOs deeper than this are built from BRAM
+    "rom_bram_bits": 1024,  # weight memories (resource strategy) of at least this many bits go to BRAM
+    "t_add_ns": 1.2,  # delay of one 16-bit adder level on a 7-series part (scales the adder-tree depth)
+    "usp_speed": 0.7,  # logic delay of UltraScale(+)/Versal relative to 7-series
+}
+
+
+@dataclass
+class Context:
+    """Design-wide facts a layer's cost depends on."""
+
+    family: DeviceFamily
+    clock_ns: float
+    mul_impl: str = "auto"  # auto | dsp | fabric  (HLS ``config_op mul -impl``)
+    io_type: str = "io_parallel"
+    tool: str = "vivado_hls"  # vivado_hls | vitis_hls
+
+    @property
+    def vitis(self) -> bool:
+        return self.tool == "vitis_hls"
+
+
+def _bits(v: int | None, default: int = 16) -> int:
+    return int(v) if v else default
+
+
+def _parallel_elems(spec: LayerSpec, n: int) -> int:
+    """Elements a non-weight layer handles per cycle: one stream word (io_stream), else all of
+    them shared over the reuse factor (an io_parallel pipeline of II = RF needs n / RF units)."""
+    if spec.io_type == "io_stream":
+        return max(1, spec.in_pack or spec.n_chan or 1)
+    return max(1, math.ceil(n / max(1, spec.reuse_factor)))
+
+
+def _stream_words(spec: LayerSpec) -> int:
+    """Stream words a layer reads per inference (pixels, for a channels-last tensor)."""
+    pack = spec.in_pack or (max(1, spec.n_chan))
+    return max(1, math.ceil(max(1, spec.n_in) / max(1, pack)))
+
+
+def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
+    """Cycles between successive inputs of one layer (its stage interval)."""
+    rf = max(1, spec.reuse_factor)
+    if spec.has_weights:
+        m = max(1, spec.n_multipliers // max(1, spec.parallel_pixels))
+        if spec.strategy == "resource":
+            per_kernel = rf + (hyper["res_pixel_overhead"] if spec.io_type == "io_stream" else 0)
+        else:
+            per_kernel = max(1, math.ceil(spec.kernel_nonzero / m)) if spec.kernel_nonzero else 1
+        steps = spec.sequential_steps
+        ii = int(per_kernel * steps)
+        if spec.io_type == "io_stream" and spec.kind == "dense":
+            ii = max(ii, _stream_words(spec))
+        return max(1, ii)
+    if spec.io_type == "io_stream" and spec.kind in (
+            "activation", "softmax", "batchnorm", "pooling1d", "pooling2d", "global_pooling1d",
+            "global_pooling2d", "padding", "merge", "concat", "clone", "reshape", "resize", "slice"):
+        words = _stream_words(spec)
+        if spec.kind == "padding":
+            words = max(words, math.ceil(spec.n_out / max(1, spec.out_pack or spec.n_chan or 1)))
+        return words
+    return 1
+
+
+def _table_lookups(spec: LayerSpec) -> int:
+    """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight."""
+    if spec.kind == "softmax" or (spec.kind == "activation" and spec.op in (
+            "sigmoid", "tanh", "softplus", "softsign", "elu", "selu")):
+        return _parallel_elems(spec, spec.n_in)
+    return 0
+
+
+def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
+                    usp_speed: float | None = None) -> float:
+    """Cycles of one kernel evaluation: multiply + an adder tree of log2(fan-in) levels.
+
+    Physical delays (ns) scaled by the family's speed and divided by the clock
+    period - a slower clock packs more adder levels into one cycle.
+    """
+    if not spec.has_weights:
+        return 1.0
+    w = _bits(spec.weight_bits)
+    a = _bits(spec.input_bits)
+    acc = _bits(spec.accum_bits, w + a)
+    per_out = spec.n_filt if spec.is_conv else spec.n_out
+    fan_in = max(2, spec.kernel_nonzero // max(1, per_out))
+    speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+    if usp_speed is not None and ctx.family.name != "series7":
+        speed = usp_speed * speed / FAMILY_SPEED["ultrascale_plus"]
+    t = (T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
+         + math.ceil(math.log2(fan_in)) * t_add_ns * (0.5 + acc / 32.0)) * speed
+    return 1.0 + math.ceil(t / max(0.5, ctx.clock_ns))
+
+
+def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
+    """Every feature value one layer contributes (all metrics), from its LayerSpec alone."""
+    f: dict[str, float] = {}
+    w = _bits(spec.weight_bits)
+    a = _bits(spec.input_bits)
+    acc = _bits(spec.accum_bits, w + a)
+    res = _bits(spec.result_bits, a)
+    rf = max(1, spec.reuse_factor)
+
+    def add(name: str, v: float) -> None:
+        f[name] = f.get(name, 0.0) + float(v)
+
+    if not spec.is_known:
+        return f
+    add("lut_layer", 100)
+    add("ff_layer", 100)
+    add("lat_layer", 1)
+    # Values a layer emits at once: all of them (io_parallel) or one stream word.
+    outs = spec.n_out if spec.io_type == "io_parallel" else max(1, spec.out_pack or spec.n_filt or 1)
+
+    if spec.has_weights:
+        m = spec.n_multipliers
+        nnz_total = spec.kernel_nonzero * spec.parallel_pixels
+        const = spec.strategy == "latency" and m >= nnz_total  # each multiplier sees one fixed weight
+        if ctx.mul_impl == "fabric":
+            dspable = False
+        elif ctx.mul_impl == "dsp":
+            dspable = True
+        else:
+            dspable = min(w, a) >= hyper["dsp_min_bits"]
+        dpm = dsps_per_multiplier(w, a, ctx.family)
+        if dspable:
+            add("dsp_const" if const else "dsp_shared", m * dpm)
+        if const:
+            add("lut_mul_const", m * w * a / 2.0)
+        elif not dspable:
+            add("lut_mul_fabric", m * w * a / 2.0)
+        add("lut_add", m * acc)
+        shared_inputs = 0 if const else max(0, nnz_total - m)
+        if spec.strategy == "resource":
+            # Weights come from memory; each multiplier's input is picked from the RF (at most
+            # fan-in) values it is fed in turn: a log2-deep mux tree of `a` bits.
+            kin = spec.kernel_mults // max(1, spec.n_filt if spec.is_conv else spec.n_out)
+            sel = min(rf, kin)
+            mux_bits = m * a * math.ceil(math.log2(sel)) if sel > 1 else 0.0
+        else:
+            # Latency strategy, RF > 1: constants and inputs of RF products funnel into one multiplier.
+            mux_bits = shared_inputs * (a + w) / 2.0
+        add("lut_mux", mux_bits)
+        stages = pipeline_stages(spec, ctx, hyper.get("t_add_ns", T_ADD_NS), hyper.get("usp_speed"))
+        if spec.io_type == "io_parallel" and spec.strategy == "resource" and outs * res > 18432:
+            # A large io_parallel output of a resource-strategy (dataflow) design is a
+            # ping-pong buffer in block RAM, not a pipeline register.
+            add("bram_buffer", 2 * math.ceil(outs * res / 18432.0))
+        else:
+            add("ff_pipe", outs * res * stages)
+        if spec.io_type == "io_stream" and spec.kind == "dense":
+            add("ff_pipe", spec.n_in * a)  # the whole input vector is gathered before the product
+        add("ff_acc", m * acc)  # partial sums registered at the adder tree's pipeline cuts
+        # LUT multipliers register their products; wide products cascade DSPs and register the
+        # partial products in fabric. A product inside one DSP slice uses its internal registers.
+        if not dspable:
+            add("ff_mul", m * (w + a))
+        elif dpm > 1:
+            add("ff_mul", m * (w + a) * dpm)
+        if not const and spec.strategy == "latency":
+            # RF > 1: the layer's inputs are held in registers while the RF products are made.
+            n_hold = spec.kernel_mults // max(1, spec.n_filt if spec.is_conv else spec.n_out)
+            add("ff_inreg", n_hold * spec.parallel_pixels * a)
+        # Weight memories of the resource strategy: block_factor = M words of w bits, RF deep.
+        if spec.strategy == "resource":
+            rom_bits = spec.kernel_mults * w
+            if rom_bits >= hyper["rom_bram_bits"] and rf > 1:
+                per_kernel_m = max(1, m // max(1, spec.parallel_pixels))
+                add("bram_weights", math.ceil(per_kernel_m * w / 36.0) * math.ceil(rf / 512.0))
+            else:
+                add("lut_wrom", rom_bits / 32.0)
+        ii = layer_ii(spec, ctx, hyper)
+        per_kernel_ii = ii / max(1, spec.sequential_steps) if spec.io_type == "io_stream" else ii
+        add("lat_depth", stages)
+        add("lat_serial", max(0.0, per_kernel_ii - 1))
+    elif spec.kind in ("activation", "softmax"):
+        par = _parallel_elems(spec, spec.n_in)
+        add("lut_act", par * res)
+        add("ff_pipe", par * res)
+        lookups = _table_lookups(spec)
+        tb = _bits(spec.table_bits, 18)
+        if lookups:
+            size = spec.table_size or 1024
+            add("lut_table", lookups * tb)
+            copies = math.ceil(lookups / 2.0)  # a BRAM has two read ports
+            add("bram_tables", copies * math.ceil(size * tb / 18432.0) + (1 if spec.kind == "softmax" else 0))
+            add("lat_depth", 2)
+        else:
+            add("lat_depth", 1)
+        if spec.kind == "softmax":
+            add("dsp_softmax", par * dsps_per_multiplier(tb, tb, ctx.family))
+            add("lat_softmax", 1 + math.ceil(math.log2(max(2, spec.n_in))))
+    elif spec.kind == "batchnorm":
+        par = _parallel_elems(spec, spec.n_in)
+        if spec.io_type == "io_parallel":
+            par = max(1, math.ceil(spec.n_in / rf))
+        bw = _bits(spec.weight_bits)
+        if ctx.mul_impl != "fabric" and min(bw, a) >= hyper["dsp_min_bits"]:
+            add("dsp_bn", par * dsps_per_multiplier(bw, a, ctx.family))
+        else:
+            add("lut_mul_fabric", par * bw * a / 2.0)
+        add("lut_add", par * res)
+        add("ff_pipe", par * res * 2)
+        add("lat_depth", 2)
+    elif spec.kind in ("pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d"):
+        pool = max(1, spec.filt_height * spec.filt_width)
+        par = _parallel_elems(spec, spec.n_out) if spec.io_type == "io_parallel" else (spec.in_pack or spec.n_chan)
+        add("lut_pool", par * pool * a)
+        add("ff_pipe", par * res)
+        add("lat_depth", 1)
+        # Streaming pooling keeps (pool height - 1) rows of the input and a pool-sized window.
+        if spec.io_type == "io_stream" and spec.filt_height > 1:
+            add("lut_srl", (spec.filt_height - 1) * spec.in_width * spec.n_chan * a / 32.0)
+            add("ff_window", ((spec.filt_height - 1) * spec.in_width + pool) * spec.n_chan * a)
+    else:  # padding, merge, concat, clone, reshape, resize, slice: wiring + a little control
+        par = _parallel_elems(spec, spec.n_out)
+        add("lut_act", par * res / 2.0)
+        add("lat_depth", 1)
+
+    # io_stream: the FIFO this layer writes (hls4ml <= 0.8 sizes it to hold the whole tensor).
+    if ctx.io_type == "io_stream" and spec.io_type == "io_stream":
+        ch = max(1, spec.out_pack or (spec.n_filt if spec.is_conv else 1))
+        depth = spec.fifo_depth or max(1, math.ceil(max(1, spec.n_out) / ch))
+        if depth > hyper["fifo_bram_depth"]:
+            add("bram_fifo", ch * math.ceil(depth * res / 18432.0))
+        else:
+            add("lut_srl", ch * depth * res / 32.0)
+        add("lut_fifo", ch * 10)
+        add("ff_fifo", ch * 20)
+        # Line buffer of a streaming convolution: (filter height - 1) rows of the input.
+        if spec.is_conv:
+            add("ff_window", spec.filt_height * spec.filt_width * spec.n_chan * a)
+        if spec.is_conv and spec.filt_height > 1:
+            lb_bits = spec.in_width * a
+            if lb_bits > 1024:
+                add("bram_linebuf", (spec.filt_height - 1) * spec.n_chan * math.ceil(lb_bits / 18432.0))
+            else:
+                add("lut_srl", (spec.filt_height - 1) * spec.n_chan * lb_bits / 32.0)
+    return f
+
+
+def design_features(layers: Iterable[LayerSpec], ctx: Context, hyper: dict[str, float]) -> tuple[
+        dict[str, float], list[dict[str, float]], int]:
+    """Summed features of a design, the per-layer features, and the design's II."""
+    layers = list(layers)
+    per_layer = [layer_features(l, ctx, hyper) for l in layers]
+    iis = [layer_ii(l, ctx, hyper) for l in layers if l.is_known]
+    ii = max(iis) if iis else 1
+    total: dict[str, float] = {}
+    for f in per_layer:
+        for k, v in f.items():
+            total[k] = total.get(k, 0.0) + v
+    total["lat_ii"] = float(ii)
+    if ctx.io_type == "io_parallel":
+        # One pipelined function: latency is the sum of depths, not the II.
+        total["lat_ii"] = 0.0
+    else:
+        # A dataflow pipeline: the slowest stage sets the pace, the others only add fill time.
+        total["lat_serial"] = 0.0
+    return total, per_layer, ii
+
+
+def design_io_type(layers: Iterable[LayerSpec]) -> str:
+    layers = list(layers)
+    n_stream = sum(1 for l in layers if l.io_type == "io_stream")
+    return "io_stream" if n_stream * 2 >= max(1, len(layers)) and n_stream else "io_parallel"
+
+
+def make_context(layers: list[LayerSpec], part: str | None, clock_ns: float | None,
+                 mul_impl: str = "auto", family: str | None = None, tool: str | None = None) -> Context:
+    return Context(family=family_of(part, family), clock_ns=float(clock_ns or 5.0),
+                   mul_impl=mul_impl or "auto", io_type=design_io_type(layers),
+                   tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls")
+
+
+def predict_linear(features: dict[str, float], coef: dict[str, float], metric: str) -> float:
+    return float(sum(coef.get(name, 0.0) * features.get(name, 0.0) for name in FEATURES[metric]))
+
+
+def tool_factors(calib: dict[str, Any], tool: str) -> dict[str, float]:
+    """Per-metric multipliers of one HLS tool (1 for a tool the calibration never saw)."""
+    return dict((calib.get("tool_factor") or {}).get(tool) or {})
+
+
+def predict(layers: list[LayerSpec], ctx: Context, calib: dict[str, Any]) -> dict[str, Any]:
+    """Totals and per-layer figures for one design under one calibration."""
+    hyper = {**DEFAULT_HYPER, **(calib.get("hyper") or {})}
+    coefs = calib.get("coef") or {}
+    total, per_layer, ii = design_features(layers, ctx, hyper)
+    out: dict[str, Any] = {}
+    factors = tool_factors(calib, ctx.tool)
+    for metric in FEATURES:
+        out[metric] = max(0.0, predict_linear(total, coefs.get(metric, {}), metric)) * factors.get(metric, 1.0)
+    if ctx.io_type == "io_stream":
+        out["latency"] = max(out["latency"], float(ii))
+    out["ii"] = float(ii)
+    rows = []
+    for spec, f in zip(layers, per_layer):
+        row: dict[str, Any] = {"name": spec.name, "kind": spec.kind, "known": spec.is_known,
+                               "reuse_factor": spec.reuse_factor, "strategy": spec.strategy,
+                               "io_type": spec.io_type, "n_multipliers": spec.n_multipliers}
+        for metric in ("lut", "ff", "dsp", "bram_18k"):
+            row[metric] = round(max(0.0, predict_linear(f, coefs.get(metric, {}), metric))
+                                * factors.get(metric, 1.0), 1)
+        lf = dict(f)
+        lii = layer_ii(spec, ctx, hyper) if spec.is_known else None
+        if ctx.io_type == "io_stream" and lii is not None:
+            lf["lat_ii"] = float(lii)
+        row["latency_cycles"] = round(predict_linear(lf, coefs.get("latency", {}), "latency")
+                                      * factors.get("latency", 1.0), 1) if spec.is_known else None
+        row["ii_cycles"] = lii
+        if not spec.is_known:
+            row["warning"] = f"unknown layer type {spec.func or spec.kind}: not estimated (counted as 0)"
+        rows.append(row)
+    out["layers"] = rows
+    return out

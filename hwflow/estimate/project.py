@@ -1,0 +1,476 @@
+"""Front-end (b): an hls4ml project directory as written by ``ModelGraph.write()``.
+
+Reads whatever of these exists (hls4ml versions differ in what they write):
+
+* ``firmware/parameters.h`` - one ``struct configN : nnet::xxx_config`` per layer with
+  ``static const`` fields (``n_in``, ``reuse_factor``, ``multiplier_limit``, ...),
+  member typedefs (``weight_t``, ``accum_t``) and template aliases;
+* ``firmware/defines.h`` - ``#define`` sizes and the file-scope typedefs of every tensor;
+* ``firmware/<project>.cpp`` - the ``nnet::`` calls of the top function, in order, with
+  the Keras layer name in the trailing comment and the weight arrays they use;
+* ``firmware/weights/w*.txt`` or ``w*.h`` - to count nonzero weights (pruning);
+* ``hls4ml_config.yml`` - IOType, Strategy, ReuseFactor, Part, ClockPeriod, Backend;
+* ``project.tcl`` (hls4ml >= 0.8: ``set part``, ``set clock_period``) or ``build_prj.tcl``
+  (older: ``set_part``, ``create_clock -period``, and ``config_op mul -impl``).
+
+The result is the same "document" the fixture front-end reads from ``layers.json``
+(see :mod:`hwflow.estimate.structs`), so both give identical LayerSpecs for the same project.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from pathlib import Path
+from typing import Any
+
+from .layerspec import LayerSpec, type_bits
+from .structs import layers_from_document
+
+
+class ProjectParseError(ValueError):
+    """The directory is not an hls4ml project this front-end can read."""
+
+
+# ------------------------------------------------------------------------ C text helpers
+
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_LINE_COMMENT = re.compile(r"//[^\n]*")
+
+
+def _strip_comments(text: str) -> str:
+    return _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))
+
+
+def _split_top(s: str, sep: str = ",") -> list[str]:
+    """Split at ``sep`` outside <>, (), [] and {}."""
+    out, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        out.append("".join(cur).strip())
+    return out
+
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.LShift: operator.lshift,
+           ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitAnd: operator.and_}
+
+
+def _c_div(a: int, b: int) -> int:
+    """C integer division truncates toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def eval_c_expr(expr: str, names: dict[str, Any]) -> Any:
+    """Evaluate a constant C expression of an hls4ml config (integers, enums, bools, a few macros).
+
+    Enum constants (``nnet::latency``, ``nnet::conv_implementation::linebuffer``)
+    evaluate to their last name component as a string, like ``layers.json`` does.
+    Raises ValueError when something is not a constant this function knows.
+    """
+    e = expr.strip()
+    if e in ("true", "false"):
+        return e == "true"
+    if re.fullmatch(r"[A-Za-z_][\w:]*::\w+", e) and "(" not in e:
+        return e.split("::")[-1]
+    e = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", e)
+    e = re.sub(r"static_cast<[^>]*>", "", e)
+    e = e.replace("::", "__")
+    e = re.sub(r"(?<![<>=!])/(?!=)", "//", e)
+    e = e.replace("&&", " and ").replace("||", " or ")
+    e = re.sub(r"!(?!=)", " not ", e)
+    try:
+        tree = ast.parse(e, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"cannot parse {expr!r}") from exc
+
+    def ev(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
+            return node.value
+        if isinstance(node, ast.Name):
+            key = node.id.replace("__", "::")
+            if key in names:
+                return names[key]
+            if node.id in names:
+                return names[node.id]
+            raise ValueError(f"unknown name {key!r} in {expr!r}")
+        if isinstance(node, ast.UnaryOp):
+            v = ev(node.operand)
+            if isinstance(node.op, ast.USub):
+                return -v
+            if isinstance(node.op, ast.UAdd):
+                return v
+            if isinstance(node.op, ast.Not):
+                return not v
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            a, b = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.FloorDiv) and isinstance(a, int) and isinstance(b, int):
+                return _c_div(a, b)
+            return _BINOPS[type(node.op)](a, b)
+        if isinstance(node, ast.BoolOp):
+            vals = [ev(v) for v in node.values]
+            return all(vals) if isinstance(node.op, ast.And) else any(vals)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            a, b = ev(node.left), ev(node.comparators[0])
+            ops = {ast.Lt: operator.lt, ast.Gt: operator.gt, ast.LtE: operator.le, ast.GtE: operator.ge,
+                   ast.Eq: operator.eq, ast.NotEq: operator.ne}
+            return ops[type(node.ops[0])](a, b)
+        if isinstance(node, ast.IfExp):
+            return ev(node.body) if ev(node.test) else ev(node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            fn = node.func.id
+            args = [ev(a) for a in node.args]
+            if fn == "DIV_ROUNDUP":
+                return -(-args[0] // args[1])
+            if fn in ("MIN", "min"):
+                return min(args)
+            if fn in ("MAX", "max"):
+                return max(args)
+            if fn in ("ceillog2", "nnet__ceillog2"):
+                n = args[0]
+                return 0 if n <= 1 else (n - 1).bit_length()
+            if fn in ("floorlog2", "nnet__floorlog2"):
+                return max(0, int(args[0]).bit_length() - 1)
+            if fn in ("pow2", "nnet__pow2"):
+                return 1 << args[0]
+        raise ValueError(f"unsupported construct in {expr!r}")
+
+    return ev(tree)
+
+
+# ------------------------------------------------------------------------ file parsers
+
+_DEFINE_RE = re.compile(r"^\s*#define\s+(\w+)\s+(.+?)\s*$", re.MULTILINE)
+_TYPEDEF_RE = re.compile(r"\btypedef\s+([^;{}]+?)\s+(\w+)\s*;")
+_STRUCT_RE = re.compile(r"\bstruct\s+(\w+)\s*:\s*(?:public\s+)?(?:nnet::)?(\w+)\s*\{")
+
+
+def parse_defines(text: str) -> dict[str, int]:
+    """``#define NAME <constant>`` of defines.h, evaluated where they are constants."""
+    out: dict[str, int] = {}
+    for name, val in _DEFINE_RE.findall(_BLOCK_COMMENT.sub("", text)):
+        val = _LINE_COMMENT.sub("", val).strip()
+        try:
+            v = eval_c_expr(val, out)
+        except (ValueError, ZeroDivisionError, TypeError):
+            continue
+        if isinstance(v, int) and not isinstance(v, bool):
+            out[name] = v
+    return out
+
+
+def parse_typedefs(text: str) -> dict[str, str]:
+    """File-scope ``typedef T name;`` (struct bodies removed first)."""
+    clean = _strip_comments(text)
+    # drop struct bodies so member typedefs (accum_t...) are not taken as file scope
+    out_text, i = [], 0
+    for m in _STRUCT_RE.finditer(clean):
+        if m.start() < i:
+            continue
+        out_text.append(clean[i:m.start()])
+        j = _match_brace(clean, m.end() - 1)
+        i = j + 1
+    out_text.append(clean[i:])
+    return {name: t.strip() for t, name in _TYPEDEF_RE.findall("".join(out_text))}
+
+
+def _match_brace(text: str, open_idx: int) -> int:
+    depth = 0
+    for k in range(open_idx, len(text)):
+        if text[k] == "{":
+            depth += 1
+        elif text[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return k
+    return len(text) - 1
+
+
+def resolve_type(name: str, typedefs: dict[str, str], depth: int = 0) -> str:
+    """Follow typedef chains (``weight2_t`` -> ``ap_fixed<6,1>``), inside ``nnet::array<>`` too."""
+    if depth > 20:
+        return name
+    t = typedefs.get(name.strip())
+    if t is None:
+        m = re.match(r"nnet::array<\s*(\w+)\s*,(.*)>$", name.strip())
+        if m and m.group(1) in typedefs:
+            return f"nnet::array<{resolve_type(m.group(1), typedefs, depth + 1)},{m.group(2)}>"
+        return name.strip()
+    return resolve_type(t, typedefs, depth + 1)
+
+
+def parse_structs(text: str, defines: dict[str, int], typedefs: dict[str, str]) -> list[dict[str, Any]]:
+    """The config structs of parameters.h in the same shape as ``layers.json`` ``layers``."""
+    clean = _strip_comments(text)
+    raw = text
+    structs: list[dict[str, Any]] = []
+    names = {m.group(1) for m in _STRUCT_RE.finditer(clean)}
+    for m in _STRUCT_RE.finditer(clean):
+        name, base = m.group(1), m.group(2)
+        end = _match_brace(clean, m.end() - 1)
+        body = clean[m.end():end]
+        fields: dict[str, Any] = {}
+        exprs: dict[str, str] = {}
+        unresolved: list[str] = []
+        tdefs: dict[str, str] = {}
+        templates: dict[str, str] = {}
+        for stmt in _split_top(body, ";"):
+            st = " ".join(stmt.split())
+            if not st:
+                continue
+            tm = re.match(r"template\s*<.*?>\s*using\s+(\w+)\s*=\s*(.+)$", st)
+            if tm:
+                templates[tm.group(1)] = tm.group(2).strip()
+                continue
+            td = re.match(r"typedef\s+(.+)\s+(\w+)$", st)
+            if td:
+                tdefs[td.group(2)] = td.group(1).strip()
+                continue
+            fm = re.match(r"static\s+(?:const|constexpr)\s+(?:const\s+)?([\w:<>, ]+?)\s+(\w+)\s*=\s*(.+)$", st)
+            if fm:
+                fname, expr = fm.group(2), fm.group(3).strip()
+                scope = {**defines, **fields}
+                try:
+                    val = eval_c_expr(expr, scope)
+                    fields[fname] = val
+                    if not re.fullmatch(r"-?\d+[uUlL]*|true|false", expr):
+                        exprs[fname] = expr
+                except (ValueError, ZeroDivisionError, TypeError, KeyError):
+                    unresolved.append(fname)
+                    exprs[fname] = expr
+        resolved = {k: resolve_type(v, typedefs) for k, v in tdefs.items() if v not in names}
+        refs = {k: v for k, v in tdefs.items() if v in names}
+        structs.append({
+            "name": name, "base": base, "fields": fields, "exprs": exprs, "unresolved": unresolved,
+            "typedefs": tdefs, "typedefs_resolved": resolved, "config_refs": refs, "templates": templates,
+            "comment": _struct_comment(raw, name),
+        })
+    return structs
+
+
+def _struct_comment(raw: str, name: str) -> str | None:
+    """hls4ml writes ``// <keras layer name>`` on the line above each config struct."""
+    m = re.search(r"//\s*([^\n]+?)\s*\n\s*struct\s+" + re.escape(name) + r"\b", raw)
+    return m.group(1).strip() if m else None
+
+
+_CALL_RE = re.compile(r"nnet::(\w+)\s*<")
+
+
+def parse_calls(cpp: str, struct_names: set[str]) -> list[dict[str, Any]]:
+    """The ``nnet::`` calls of the top function that use a config struct, in order."""
+    calls: list[dict[str, Any]] = []
+    text = _BLOCK_COMMENT.sub("", cpp)
+    for m in _CALL_RE.finditer(text):
+        # template argument list with nesting
+        i, depth = m.end() - 1, 0
+        for k in range(i, len(text)):
+            if text[k] == "<":
+                depth += 1
+            elif text[k] == ">":
+                depth -= 1
+                if depth == 0:
+                    break
+        else:
+            continue
+        targs = _split_top(text[i + 1:k])
+        rest = text[k + 1:]
+        am = re.match(r"\s*\((.*?)\)\s*;([^\n]*)", rest, re.DOTALL)
+        if not am:
+            continue
+        cfg = next((a for a in reversed(targs) if a in struct_names), None)
+        if cfg is None:
+            continue
+        comment = None
+        cm = re.match(r"\s*//\s*(.+?)\s*$", am.group(2))
+        if cm:
+            comment = cm.group(1)
+        calls.append({"func": "nnet::" + m.group(1), "template_args": targs, "config": cfg,
+                      "comment": comment, "args": _split_top(am.group(1))})
+    return calls
+
+
+_NUM_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def count_weights(path: Path) -> tuple[int, int] | None:
+    """(number of values, nonzero values) of a ``w*.txt`` / ``w*.h`` weights file."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    if path.suffix == ".h":
+        m = re.search(r"\{(.*)\}", text, re.DOTALL)
+        if not m:
+            return None
+        text = m.group(1)
+    vals = _NUM_RE.findall(text)
+    if not vals:
+        return None
+    nz = sum(1 for v in vals if float(v) != 0.0)
+    return len(vals), nz
+
+
+# ------------------------------------------------------------------------ config + tcl
+
+def _yaml_load(text: str) -> dict[str, Any]:
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def _any(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)
+
+    _Loader.add_multi_constructor("!", _any)
+    _Loader.add_multi_constructor("tag:", _any)
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def normalise_hls4ml_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The few keys the estimator needs, in the shape of ``layers.json`` ``hls4ml_config``."""
+    hls = cfg.get("HLSConfig") or {}
+    model = hls.get("Model") or cfg.get("Model") or {}
+    return {
+        "Backend": cfg.get("Backend"),
+        "Part": cfg.get("Part") or cfg.get("XilinxPart"),
+        "ClockPeriod": cfg.get("ClockPeriod"),
+        "IOType": cfg.get("IOType"),
+        "ProjectName": cfg.get("ProjectName"),
+        "Model": {"ReuseFactor": model.get("ReuseFactor"), "Strategy": model.get("Strategy"),
+                  "Precision": model.get("Precision")},
+    }
+
+
+def parse_tcl(text: str) -> dict[str, Any]:
+    """Part, clock period, backend and ``config_op mul -impl`` from project.tcl / build_prj.tcl."""
+    out: dict[str, Any] = {}
+    m = re.search(r'^\s*set\s+part\s+"?\{?([\w\-.]+)', text, re.MULTILINE)
+    if m:
+        out["part"] = m.group(1)
+    m = re.search(r"set_part\s+\{?\"?([\w\-.]+)", text)
+    if m and "part" not in out and not m.group(1).startswith("$"):
+        out["part"] = m.group(1)
+    m = re.search(r'^\s*set\s+clock_period\s+"?([\d.]+)', text, re.MULTILINE)
+    if m:
+        out["clock_ns"] = float(m.group(1))
+    m = re.search(r"create_clock\s+-period\s+([\d.]+)", text)
+    if m and "clock_ns" not in out:
+        out["clock_ns"] = float(m.group(1))
+    m = re.search(r'^\s*set\s+backend\s+"?(\w+)', text, re.MULTILINE)
+    if m:
+        out["backend"] = m.group(1)
+    m = re.search(r"config_op\s+mul\s+.*?-impl\s+(\w+)", text)
+    if m:
+        out["mul_impl"] = "fabric" if m.group(1) in ("fabric", "auto_fabric") else (
+            "dsp" if "dsp" in m.group(1) else "auto")
+    if re.search(r"\bvitis_hls\b|open_component", text):
+        out.setdefault("backend", "vitis")
+    return out
+
+
+# ------------------------------------------------------------------------ the front-end
+
+def read_project(project_dir: str | Path) -> dict[str, Any]:
+    """Parse an hls4ml project directory into the estimator's document form (plus ``project``)."""
+    root = Path(project_dir)
+    fw = root / "firmware"
+    params_p = fw / "parameters.h"
+    if not params_p.is_file():
+        raise ProjectParseError(f"{root}: no firmware/parameters.h (is this an hls4ml project directory?)")
+    params = params_p.read_text(errors="replace")
+    defines_p = fw / "defines.h"
+    defines_txt = defines_p.read_text(errors="replace") if defines_p.is_file() else ""
+    defines = parse_defines(defines_txt + "\n" + params)
+    typedefs = {**parse_typedefs(defines_txt), **parse_typedefs(params)}
+    structs = parse_structs(params, defines, typedefs)
+    cfg_yml = root / "hls4ml_config.yml"
+    raw_cfg = _yaml_load(cfg_yml.read_text(errors="replace")) if cfg_yml.is_file() else {}
+    hcfg = normalise_hls4ml_config(raw_cfg) if raw_cfg else None
+    pname = (hcfg or {}).get("ProjectName") or "myproject"
+    cpp_p = fw / f"{pname}.cpp"
+    if not cpp_p.is_file():
+        cands = [p for p in fw.glob("*.cpp") if "nnet::" in p.read_text(errors="replace")]
+        cpp_p = cands[0] if cands else cpp_p
+    cpp_txt = cpp_p.read_text(errors="replace") if cpp_p.is_file() else ""
+    calls = parse_calls(cpp_txt, {s["name"] for s in structs}) if cpp_txt else []
+    # io_stream FIFO depths the project asks for (hls4ml sizes them; FIFO-depth optimisation shrinks them)
+    depths = {v: int(d) for v, d in re.findall(r"#pragma\s+HLS\s+STREAM\s+variable=(\w+)\s+depth=(\d+)", cpp_txt)}
+    for call in calls:
+        args = call.get("args") or []
+        if len(args) >= 2 and args[1] in depths:
+            call["fifo_depth"] = depths[args[1]]
+
+    tcl: dict[str, Any] = {}
+    for name in ("build_prj.tcl", "project.tcl"):  # project.tcl (newer) wins
+        p = root / name
+        if p.is_file():
+            tcl.update(parse_tcl(p.read_text(errors="replace")))
+    part = tcl.get("part") or (hcfg or {}).get("Part")
+    clock = tcl.get("clock_ns") or (hcfg or {}).get("ClockPeriod")
+    backend = str((hcfg or {}).get("Backend") or tcl.get("backend") or "").lower()
+    tool = "vitis_hls" if "vitis" in backend else "vivado_hls"
+
+    # nonzero weights per weight array (w2 -> config of the call that passes w2)
+    weight_counts: dict[str, tuple[int, int]] = {}
+    wdir = fw / "weights"
+    if wdir.is_dir():
+        for call in calls:
+            for arg in call.get("args", []):
+                if re.fullmatch(r"[wsd]\w*\d+", arg) or re.fullmatch(r"w\d+", arg):
+                    for ext in (".txt", ".h"):
+                        p = wdir / f"{arg}{ext}"
+                        if p.is_file():
+                            c = count_weights(p)
+                            if c:
+                                weight_counts[call["config"]] = c
+                            break
+                    if call["config"] in weight_counts:
+                        break
+    for s in structs:
+        wc = weight_counts.get(s["name"])
+        if wc and "n_nonzeros" not in s["fields"] and "n_zeros" not in s["fields"]:
+            s["fields"]["n_zeros"] = wc[0] - wc[1]
+        if wc:
+            s["weights_file_nonzero"] = wc[1]
+
+    return {
+        "status": "ok",
+        "layers": structs,
+        "calls": calls,
+        "typedefs": {k: {"type": v, "resolved": resolve_type(k, typedefs)} for k, v in typedefs.items()},
+        "defines": defines,
+        "hls4ml_config": hcfg,
+        "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
+                    "tool": tool, "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root)},
+    }
+
+
+def layers_from_project(project_dir: str | Path) -> tuple[list[LayerSpec], dict[str, Any]]:
+    """LayerSpecs of an hls4ml project and its project facts (part, clock, tool, mul_impl)."""
+    doc = read_project(project_dir)
+    return layers_from_document(doc), doc["project"]
+
+
+__all__ = ["ProjectParseError", "eval_c_expr", "layers_from_project", "read_project", "type_bits"]

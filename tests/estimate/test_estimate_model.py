@@ -1,0 +1,88 @@
+"""Model behaviour a user relies on: unknown layers, DSP mapping, reuse, families, pruning."""
+
+from __future__ import annotations
+
+from hwflow.estimate import LayerSpec, estimate_layers
+from hwflow.estimate.devices import dsps_per_multiplier, family_of
+
+
+def _dense(n_in=64, n_out=32, rf=1, bits=16, strategy="latency", io="io_parallel", nnz=None, name="fc"):
+    return LayerSpec(name=name, kind="dense", func="nnet::dense", n_in=n_in, n_out=n_out, reuse_factor=rf,
+                     strategy=strategy, io_type=io, weight_bits=bits, input_bits=bits, accum_bits=bits,
+                     result_bits=bits, n_weights=n_in * n_out, n_nonzero=nnz)
+
+
+def test_unknown_layer_is_reported_not_fatal():
+    layers = [_dense(), LayerSpec(name="gru1", kind="unknown", func="nnet::gru_stack")]
+    r = estimate_layers(layers, part="xc7z020clg400-1", clock_ns=10)
+    assert r["unknown_layers"] == [{"name": "gru1", "kind": "unknown", "func": "nnet::gru_stack"}]
+    assert any("gru1" in w and "unknown" in w for w in r["warnings"])
+    assert r["complete"] is False
+    row = r["layers"][1]
+    assert row["known"] is False and "warning" in row and row["lut"] == 0
+    only_dense = estimate_layers([_dense()], part="xc7z020clg400-1", clock_ns=10)
+    assert r["resources"] == only_dense["resources"]
+
+
+def test_reuse_factor_trades_dsp_for_cycles():
+    fast = estimate_layers([_dense(rf=1)], part="xcu250-figd2104-2L-e", clock_ns=5)
+    slow = estimate_layers([_dense(rf=8)], part="xcu250-figd2104-2L-e", clock_ns=5)
+    assert slow["resources"]["dsp"] < fast["resources"]["dsp"] / 4
+    assert slow["ii_cycles"] == 8 and fast["ii_cycles"] == 1
+    assert slow["latency_cycles"] > fast["latency_cycles"]
+
+
+def test_narrow_products_go_to_luts():
+    wide = estimate_layers([_dense(bits=16)], part="xc7z020clg400-1", clock_ns=10)
+    narrow = estimate_layers([_dense(bits=6)], part="xc7z020clg400-1", clock_ns=10)
+    assert wide["resources"]["dsp"] > 100
+    assert narrow["resources"]["dsp"] == 0
+
+
+def test_pruning_removes_multipliers_in_latency_strategy():
+    full = estimate_layers([_dense()], part="xc7z020clg400-1", clock_ns=10)
+    pruned = estimate_layers([_dense(nnz=64 * 32 // 4)], part="xc7z020clg400-1", clock_ns=10)
+    assert pruned["resources"]["dsp"] < full["resources"]["dsp"] / 2
+    assert pruned["layers"][0]["n_multipliers"] == 512
+
+
+def test_resource_strategy_puts_weights_in_bram():
+    r = estimate_layers([_dense(n_in=256, n_out=128, rf=64, strategy="resource")],
+                        part="xcu250-figd2104-2L-e", clock_ns=5)
+    assert r["resources"]["bram_18k"] > 0
+    assert r["ii_cycles"] >= 64
+
+
+def test_stream_conv_interval_counts_pixels():
+    conv = LayerSpec(name="c", kind="conv2d", func="nnet::conv_2d_cl", in_height=28, in_width=28, n_chan=1,
+                     out_height=26, out_width=26, n_filt=4, filt_height=3, filt_width=3, reuse_factor=1,
+                     io_type="io_stream", weight_bits=16, input_bits=16, accum_bits=16, result_bits=16,
+                     n_in=784, n_out=2704, n_weights=36, out_pack=4)
+    r = estimate_layers([conv], part="xc7z020clg400-1", clock_ns=10)
+    assert r["ii_cycles"] == 784
+    assert r["latency_cycles"] >= 784
+
+
+def test_dsp_geometry_by_family():
+    assert family_of("xc7z020clg400-1").dsp == "DSP48E1"
+    assert family_of("xczu9eg-ffvb1156-2-e").dsp == "DSP48E2"
+    assert family_of("xcu250-figd2104-2L-e").name == "ultrascale_plus"
+    assert family_of("xcku115-flva1517-2-e").name == "ultrascale"
+    assert family_of("xcvc1902-vsva2197-2MP-e-S").name == "versal"
+    assert family_of(None, "zynq7000").name == "series7"
+    s7, usp = family_of("xc7z020"), family_of("xczu3eg")
+    assert dsps_per_multiplier(16, 16, s7) == 1
+    assert dsps_per_multiplier(27, 18, usp) == 1 and dsps_per_multiplier(27, 18, s7) > 1
+    assert dsps_per_multiplier(32, 32, usp) >= 3
+
+
+def test_output_has_contract_keys():
+    r = estimate_layers([_dense()], part="xc7z020clg400-1", clock_ns=10)
+    assert set(r["resources"]) == {"lut", "ff", "dsp", "bram_18k", "uram"}
+    for k in ("latency_cycles", "ii_cycles", "layers", "source", "error"):
+        assert k in r
+    assert r["latency_s"] == r["latency_cycles"] * 10e-9
+    assert r["source"].startswith("estimate:hwflow-analytic")
+    # held-out error of the calibration travels with every estimate (MAPE in percent)
+    assert r["error"]["dsp"]["unit"] == "percent" and r["error"]["dsp"]["n"] >= 40
+    assert r["error"]["latency"]["method"] == "leave-one-repository-out"
