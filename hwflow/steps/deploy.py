@@ -247,7 +247,8 @@ def normalise(ctx: Context, raw: dict[str, Any], bundle: dict[str, Any], t: Targ
                              "accuracy_per_joule": (acc * ipj) if acc is not None else None,
                              "model": f"simulated board power {active:.3g} W x modelled {sps:.3g} s/inference "
                                       f"({emu.get('seconds_per_sample_source')})",
-                             "power_source": pw.get("source"), "note": pw.get("note")}
+                             "power_source": (emu.get("power_model") or {}).get("source"),
+                             "note": (emu.get("power_model") or {}).get("note")}
             res["power"] = {"active_w": active, "idle_w": idle}
             res["source"] = "emulated"
         else:

@@ -39,9 +39,26 @@ def io_spec(ctx: Context) -> dict[str, Any]:
         spec.update(input="float", output="float")
     else:
         layers = conv.get("layers") or []
-        spec.update(input=layers[0].get("result", "float") if layers else "float",
-                    output=layers[-1].get("result", "float") if layers else "float")
+        spec.update(input=to_ap_type(layers[0].get("result")) if layers else "float",
+                    output=to_ap_type(layers[-1].get("result")) if layers else "float")
     return spec
+
+
+def to_ap_type(precision: str | None) -> str:
+    """hls4ml's precision string ('fixed<8,2,RND_CONV,SAT,0>') as the C++ type the wire carries."""
+    import re
+
+    if not precision:
+        return "float"
+    m = re.match(r"^(u?)fixed<(\d+),(-?\d+)(?:,([A-Z_]+))?(?:,([A-Z_]+))?", precision.replace(" ", ""))
+    if not m:
+        m2 = re.match(r"^(u?)int<(\d+)>", precision.replace(" ", ""))
+        if m2:
+            return f"ap_{'u' if m2.group(1) else ''}fixed<{m2.group(2)},{m2.group(2)}>"
+        return precision
+    u, w, i, q, o = m.groups()
+    parts = [w, i] + ([f"AP_{q}"] if q else []) + ([f"AP_{o}"] if o else [])
+    return f"ap_{'u' if u else ''}fixed<{','.join(parts)}>"
 
 
 def _vectors(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +94,15 @@ def emulated_power(ctx: Context) -> dict[str, Any] | None:
     idle = p.idle_w if p.idle_w is not None else p.active_w
     active = p.active_w if p.active_w is not None else p.idle_w
     return {"idle_w": float(idle), "active_w": float(active), "noise_w": 0.0,
-            "resolution_w": float(p.resolution_w or 0.001), "source": p.source,
-            "note": ("active power = idle power: the board file has no active-power figure"
-                     if p.active_w is None else None)}
+            "resolution_w": float(p.resolution_w or 0.001)}
+
+
+def emulated_power_model(ctx: Context) -> dict[str, Any] | None:
+    p = ctx.board.power
+    if p.active_w is None and p.idle_w is None:
+        return None
+    return {"source": p.source, "note": ("active power = idle power: the board file has no active-power figure"
+                                         if p.active_w is None else None)}
 
 
 def _bitfiles(ctx: Context) -> tuple[Path | None, Path | None]:
@@ -128,7 +151,7 @@ def run(ctx: Context) -> dict[str, Any]:
                   "idle_w": power.idle_w},
         "measure": {"idle_s": 2.0, "warmup_s": 0.5, "min_run_s": 5.0, "max_run_s": 60.0, "min_samples": 100},
         "emulation": {"seconds_per_sample": sps or 0.0, "seconds_per_sample_source": sps_source,
-                      "power": emulated_power(ctx)},
+                      "power": emulated_power(ctx), "power_model": emulated_power_model(ctx)},
     }
     atomic_write_json(tmp / "bundle.json", bundle)
     atomic_write_text(tmp / "README.txt", README.format(design=ctx.design.name, board=ctx.board.name,

@@ -158,42 +158,38 @@ def run(ctx: Context) -> dict[str, Any]:
         save_keras(fmodel, mdir / "float_model.h5")
 
         # 2. quantization-aware training, optionally pruned and/or distilled
-        mt.set_seeds(t.seed)
-        qmodel = mb.build_model(d, quantized=True)
-        callbacks: list = []
-        train_model = qmodel
-        if d.pruning and d.pruning.sparsity > 0:
-            import tensorflow_model_optimization as tfmot
-
-            steps = mt.steps_per_epoch(len(split.x_train), t.batch_size, t.validation_fraction) * t.epochs
-            train_model = mt.pruning_wrap(qmodel, d.pruning.sparsity, steps, d.pruning.begin_fraction,
-                                          d.pruning.end_fraction)
-            callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
-            ctx.log(f"pruning to {d.pruning.sparsity:.0%} sparsity (polynomial decay, TF-MOT)")
+        teacher_logits = None
         if d.distillation:
-            import tensorflow as tf
-
             teacher_logits = mb.strip_softmax_logits(fmodel)
             if teacher_logits is None:
                 raise BadInput("distillation: the model must end with {type: softmax} (logits are distilled)")
-            student = train_model
-            distiller = mt.make_distiller(student, teacher_logits, d.distillation.temperature, d.distillation.alpha)
-            distiller.compile(optimizer=tf.keras.optimizers.Adam(t.learning_rate))
-            ctx.log(f"distilling from the float teacher (T={d.distillation.temperature}, alpha={d.distillation.alpha})")
-            hist_q = mt.fit(distiller, split.x_train, split.y_train, epochs=t.epochs, batch_size=t.batch_size,
-                            lr=t.learning_rate, val_fraction=t.validation_fraction, callbacks=callbacks,
-                            label="quantized+distilled", log=ctx.log, compile_model=False)
-        else:
-            hist_q = mt.fit(train_model, split.x_train, split.y_train, epochs=t.epochs, batch_size=t.batch_size,
-                            lr=t.learning_rate, val_fraction=t.validation_fraction, callbacks=callbacks,
-                            label="quantized", log=ctx.log)
-        if d.pruning and d.pruning.sparsity > 0:
-            qmodel = mt.strip_pruning(train_model)
+        qmodel, hist_q, prune_info = _train_student(ctx, split, teacher_logits)
         acc_q = mt.accuracy(qmodel, split.x_test, split.y_test)
         ctx.log(f"quantized (QKeras): test accuracy {acc_q:.4f}")
         result.update({"accuracy_float": acc_f, "accuracy_quantized": acc_q, "model_source": "layers",
                        "history": {"float": hist_f, "quantized": hist_q},
-                       "distilled": bool(d.distillation), "pruned": bool(d.pruning and d.pruning.sparsity > 0)})
+                       "distilled": bool(d.distillation), "pruned": prune_info is not None})
+        if prune_info is not None:
+            prune_info["achieved"] = _pruning_achieved(qmodel, prune_info["target_sparsity"])
+            result["pruning"] = prune_info
+            if not prune_info["achieved"]["reached"]:
+                ctx.log(f"WARNING: pruning reached {prune_info['achieved']['overall']:.3f}, "
+                        f"below the target {prune_info['target_sparsity']:.3f}")
+        if d.distillation:
+            # The same student, trained the same way (seed, epochs, pruning) without the teacher:
+            # the only difference is the loss, so the accuracy gap is the effect of distillation.
+            ctx.log("training the same student without the teacher, for comparison")
+            plain, hist_nd, _ = _train_student(ctx, split, None)
+            acc_nd = mt.accuracy(plain, split.x_test, split.y_test)
+            ctx.log(f"distillation effect: {acc_q:.4f} with the teacher vs {acc_nd:.4f} without "
+                    f"({acc_q - acc_nd:+.4f})")
+            result["accuracy_quantized_no_distillation"] = acc_nd
+            result["history"]["quantized_no_distillation"] = hist_nd
+            result["distillation"] = {
+                "temperature": d.distillation.temperature, "alpha": d.distillation.alpha,
+                "teacher_epochs": f_epochs, "teacher_accuracy": acc_f,
+                "accuracy_with": acc_q, "accuracy_without": acc_nd, "gain": acc_q - acc_nd,
+            }
     save_keras(qmodel, mdir / "qkeras_model.h5")
     ctx.memo["qmodel"] = qmodel
     layers = quantized_sparsity(qmodel)
@@ -201,7 +197,75 @@ def run(ctx: Context) -> dict[str, Any]:
     result["parameters"] = int(qmodel.count_params())
     result["output_units"] = int(out_units)
     atomic_write_json(mdir / "train.json", result)
-    return {"accuracy_float": result["accuracy_float"], "accuracy_quantized": result["accuracy_quantized"]}
+    return {"accuracy_float": result["accuracy_float"], "accuracy_quantized": result["accuracy_quantized"],
+            "accuracy_quantized_no_distillation": result.get("accuracy_quantized_no_distillation")}
+
+
+def _train_student(ctx: Context, split, teacher_logits) -> tuple[Any, dict[str, Any], dict[str, Any] | None]:
+    """Quantization-aware training of a fresh QKeras student (pruned if the design says so).
+
+    Seeds are reset first so that two calls (with and without a teacher) start from the same
+    initial weights and see the same batches. Returns (stripped model, history, pruning info).
+    """
+    import tensorflow as tf
+
+    from ..models import build as mb
+    from ..models import train as mt
+
+    d = ctx.design
+    t = d.training
+    mt.set_seeds(t.seed)
+    qmodel = mb.build_model(d, quantized=True)
+    callbacks: list = []
+    train_model = qmodel
+    prune_info: dict[str, Any] | None = None
+    if d.pruning and d.pruning.sparsity > 0:
+        import tensorflow_model_optimization as tfmot
+
+        steps = mt.steps_per_epoch(len(split.x_train), t.batch_size, t.validation_fraction) * t.epochs
+        begin, end, freq = mt.pruning_schedule_steps(steps, d.pruning.begin_fraction, d.pruning.end_fraction)
+        train_model = mt.pruning_wrap(qmodel, d.pruning.sparsity, steps, d.pruning.begin_fraction,
+                                      d.pruning.end_fraction)
+        callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
+        prune_info = {"target_sparsity": d.pruning.sparsity, "schedule": "polynomial_decay (TF-MOT)",
+                      "steps_total": steps, "begin_step": begin, "end_step": end, "frequency": freq}
+        ctx.log(f"pruning to {d.pruning.sparsity:.0%} sparsity (TF-MOT polynomial decay, steps {begin}..{end} "
+                f"of {steps}, every {freq})")
+    if teacher_logits is not None:
+        assert d.distillation is not None
+        distiller = mt.make_distiller(train_model, teacher_logits, d.distillation.temperature,
+                                      d.distillation.alpha)
+        distiller.compile(optimizer=tf.keras.optimizers.Adam(t.learning_rate))
+        ctx.log(f"distilling from the float teacher (T={d.distillation.temperature}, alpha={d.distillation.alpha})")
+        hist = mt.fit(distiller, split.x_train, split.y_train, epochs=t.epochs, batch_size=t.batch_size,
+                      lr=t.learning_rate, val_fraction=t.validation_fraction, callbacks=callbacks,
+                      label="quantized+distilled", log=ctx.log, compile_model=False)
+    else:
+        hist = mt.fit(train_model, split.x_train, split.y_train, epochs=t.epochs, batch_size=t.batch_size,
+                      lr=t.learning_rate, val_fraction=t.validation_fraction, callbacks=callbacks,
+                      label="quantized", log=ctx.log)
+    if prune_info is not None:
+        # strip_pruning returns the original layer objects, which still carry the inbound nodes of
+        # the wrapped clone: graph walkers (QTools, estimators) then see two graphs. A freshly built
+        # model with the stripped (masked) weights is the same network as an unpruned one, zeros included.
+        stripped = mt.strip_pruning(train_model)
+        qmodel = mb.build_model(d, quantized=True)
+        qmodel.set_weights(stripped.get_weights())
+    return qmodel, hist, prune_info
+
+
+def _pruning_achieved(model, target: float) -> dict[str, Any]:
+    """Sparsity of the *quantized* weights per pruned layer: what hls4ml and the estimator see.
+
+    A layer counts as reaching the target when its zero fraction is within one weight of it
+    (TF-MOT rounds the number of weights to keep).
+    """
+    layers = quantized_sparsity(model)
+    zeros = sum(v["zero_weights"] for v in layers.values())
+    total = sum(v["weights"] for v in layers.values())
+    reached = all(v["sparsity"] >= target - 1.0 / max(1, v["weights"]) - 1e-9 for v in layers.values())
+    return {"per_layer": {k: v["sparsity"] for k, v in layers.items()},
+            "overall": zeros / total if total else 0.0, "reached": bool(reached)}
 
 
 def _output_units(design) -> int:
@@ -213,4 +277,4 @@ def _output_units(design) -> int:
 
 register(StepSpec(name="train", run=run, settings=_settings, needs=(),
                   outputs=("model/qkeras_model.h5", "model/test_split.npz", "model/train.json"),
-                  result_file="model/train.json", version=2))
+                  result_file="model/train.json", version=3))
