@@ -95,6 +95,11 @@ def run(ctx: Context) -> dict[str, Any]:
     t = parse_target(ctx.options.deploy)
     pkg = ctx.path("package")
     bundle = read_json(pkg / "bundle.json")
+    if t.kind != "emulated" and not bundle.get("bitfile"):
+        raise ToolMissing(
+            f"no bitstream for {ctx.design.name} on {ctx.board.name}: a board run needs the .bit and .hwh",
+            hint=f"run `hwflow synth {ctx.design.name} --board {ctx.board.name} --level bitfile` where Vivado is "
+                 "installed, then deploy again; `--deploy emulated` runs the same code path without a board")
     out = ctx.path("deploy")
     if out.exists():
         shutil.rmtree(out)
