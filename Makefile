@@ -7,7 +7,7 @@ HWFLOW := $(VENV)/bin/hwflow
 STAMP := $(VENV)/.installed
 DESIGN ?= digits_mlp
 BOARD ?= pynq-z2
-LEVEL ?= csynth
+LEVEL ?=
 SWEEP ?= designs/sweeps/digits_bits.yaml
 WORKERS ?= 2
 PYTEST_ARGS ?=
@@ -49,7 +49,7 @@ estimate: $(STAMP)
 	$(HWFLOW) run $(DESIGN) --board $(BOARD) --to estimate
 
 synth: $(STAMP)
-	$(HWFLOW) synth $(DESIGN) --board $(BOARD) --level $(LEVEL)
+	$(HWFLOW) synth $(DESIGN) --board $(BOARD) $(if $(LEVEL),--level $(LEVEL))
 
 report: $(STAMP)
 	$(HWFLOW) report $(DESIGN) --board $(BOARD)

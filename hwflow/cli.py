@@ -38,7 +38,8 @@ def _add_run_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=["fast", "csim"], default="fast",
                    help="emulation engine for the test split (C-sim always runs on the deployment test vectors)")
     p.add_argument("--deploy", default="emulated", help="emulated | local | ssh://user@host[:port]/dir")
-    p.add_argument("--level", choices=["csynth", "vsynth", "bitfile"], default="csynth", help="synthesis level")
+    p.add_argument("--level", choices=["csynth", "vsynth", "bitfile"], default=None,
+                   help="synthesis level (default: csynth, or the level already synthesized in this work folder)")
     p.add_argument("--cosim", action="store_true", help="also run C/RTL co-simulation (synth)")
     p.add_argument("--dry-run", action="store_true", help="synth: write the HLS project and scripts, run nothing")
     p.add_argument("--timeout", type=float, default=None, help="timeout in seconds for each vendor tool call")
@@ -116,7 +117,7 @@ def _options(args: argparse.Namespace):
     from .flow import Options
 
     return Options(engine=getattr(args, "engine", "fast"), deploy=getattr(args, "deploy", "emulated"),
-                   synth_level=getattr(args, "level", "csynth"), cosim=getattr(args, "cosim", False),
+                   synth_level=getattr(args, "level", None), cosim=getattr(args, "cosim", False),
                    dry_run=getattr(args, "dry_run", False), timeout_s=getattr(args, "timeout", None),
                    quiet=getattr(args, "quiet", False) or getattr(args, "json", False))
 

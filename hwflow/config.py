@@ -293,6 +293,7 @@ class Board(Strict):
     part: str
     family: Literal["zynq7000", "zynqmp", "versal", "alveo"]
     hls4ml_board: str | None = None
+    vivado_board_part: str | None = None   # Vivado board-file id (board presets for the processing system)
     clock_period_ns: float = Field(gt=0.5, le=100.0)
     resources: Resources
     power: BoardPower = BoardPower()

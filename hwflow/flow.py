@@ -40,7 +40,7 @@ class Options:
 
     engine: str = "fast"               # emulation engine: fast | csim
     deploy: str = "emulated"           # emulated | local | ssh://user@host[:port]/dir
-    synth_level: str = "csynth"        # csynth | vsynth | bitfile
+    synth_level: str | None = None     # csynth | vsynth | bitfile (None: keep what was synthesized, else csynth)
     cosim: bool = False
     dry_run: bool = False
     timeout_s: float | None = None

@@ -34,14 +34,30 @@ def io_spec(ctx: Context) -> dict[str, Any]:
     conv = ctx.step_json("convert") or {}
     x, y = _vectors(ctx)
     spec: dict[str, Any] = {"input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:])}
-    if ctx.board.hls4ml_board:
-        # hls4ml's VivadoAccelerator wrapper takes and returns 32-bit floats on its AXI streams
-        spec.update(input="float", output="float")
+    # Both hls4ml's VivadoAccelerator wrapper and hwflow's own AXI-stream wrapper (synth) carry
+    # 32-bit floats; a synthesized overlay states its wire format in synth.json and that wins.
+    overlay = ((ctx.step_json("synth") or {}).get("overlay") or {}).get("io")
+    wire = "float"
+    if isinstance(overlay, dict):
+        wire_in, wire_out = overlay.get("input", "float"), overlay.get("output", "float")
+    elif isinstance(overlay, str):
+        wire_in = wire_out = overlay
     else:
-        layers = conv.get("layers") or []
-        spec.update(input=to_ap_type(layers[0].get("result")) if layers else "float",
-                    output=to_ap_type(layers[-1].get("result")) if layers else "float")
+        wire_in = wire_out = wire
+    spec.update(input=_wire(wire_in), output=_wire(wire_out))
     return spec
+
+
+def network_io(ctx: Context) -> dict[str, str] | None:
+    """The network's own input/output precisions (inside the wrapper), for reference."""
+    layers = (ctx.step_json("convert") or {}).get("layers") or []
+    if not layers:
+        return None
+    return {"input": to_ap_type(layers[0].get("result")), "output": to_ap_type(layers[-1].get("result"))}
+
+
+def _wire(v: str) -> str:
+    return "float" if v in ("float", "float32", None) else to_ap_type(v)
 
 
 def to_ap_type(precision: str | None) -> str:
@@ -144,7 +160,7 @@ def run(ctx: Context) -> dict[str, Any]:
     bundle = {
         "format": 1, "design": ctx.design.name, "board": ctx.board.name,
         "bitfile": bitfile, "dma": "axi_dma_0", "start_ip": None,
-        "io": io_spec(ctx),
+        "io": io_spec(ctx), "notes": {"network_io": network_io(ctx)},
         "vectors": {"x": "vectors/x.npy", "expected": "vectors/y_csim.npy", "labels": "vectors/y_true.npy"},
         "driver": {"max_batch": 1024, "timeout_s": 5.0, "max_buffer_bytes": 4 << 20},
         "power": {"method": power.method, "rails": list(power.rails), "resolution_w": power.resolution_w,

@@ -72,7 +72,7 @@ class ToolSelection:
 
 def select_tools(ctx: Context) -> ToolSelection:
     """The tools this run will use (found once per process: Vivado is slow to print its version)."""
-    level = ctx.options.synth_level
+    level = effective_level(ctx)
     check_level(level, board_info(ctx))
     key = (level, os.environ.get("PATH", ""), os.environ.get("HWFLOW_HLS_TOOL", ""),
            tuple(os.environ.get(v, "") for v in ("XILINX_VITIS", "XILINX_HLS", "XILINX_VIVADO_HLS", "XILINX_VIVADO")))
@@ -100,10 +100,30 @@ def select_tools(ctx: Context) -> ToolSelection:
     return sel
 
 
+def effective_level(ctx: Context) -> str:
+    """--level when given; else the level of the synthesis already done here (a later
+    `hwflow package` must not redo a bitfile run at csynth); else csynth."""
+    if ctx.options.synth_level:
+        return ctx.options.synth_level
+    from ..flow import load_manifest
+
+    entry = load_manifest(ctx.workdir).get("steps", {}).get("synth", {})
+    if entry.get("status") == "complete":
+        try:
+            from ..fileio import read_json
+
+            level = read_json(ctx.path("synth", "synth.json")).get("level")
+            if level in ("csynth", "vsynth", "bitfile"):
+                return level
+        except (OSError, ValueError):
+            pass
+    return "csynth"
+
+
 def _settings(ctx: Context) -> dict[str, Any]:
     sel = select_tools(ctx)
     hls = sel.hls.name if sel.hls else default_hls_tool(_accelerator(ctx))
-    return {"level": ctx.options.synth_level, "cosim": ctx.options.cosim, "board": board_info(ctx).__dict__,
+    return {"level": effective_level(ctx), "cosim": ctx.options.cosim, "board": board_info(ctx).__dict__,
             "clock_ns": ctx.clock_ns, "hls_tool": hls, "hls_version": sel.hls.version if sel.hls else None,
             "vivado_version": sel.vivado.version if sel.vivado else None}
 
@@ -168,7 +188,7 @@ def run(ctx: Context) -> dict[str, Any]:
     project = read_hls_project(ctx.path("hls"))
     board = board_info(ctx)
     hls_name = sel.hls.name if sel.hls else default_hls_tool(project.accelerator)
-    plan = make_plan(project, board, level=opts.synth_level, cosim=opts.cosim, design=ctx.design.name,
+    plan = make_plan(project, board, level=effective_level(ctx), cosim=opts.cosim, design=ctx.design.name,
                      hls_tool=hls_name, hls_version=sel.hls.version if sel.hls else None,
                      vivado_version=sel.vivado.version if sel.vivado else None)
     shutil.copytree(project.root, synth_dir / "prj", ignore=shutil.ignore_patterns(*_PROJECT_IGNORE))
