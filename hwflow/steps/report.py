@@ -21,7 +21,7 @@ def _settings(ctx: Context) -> dict[str, Any]:
 
 def run(ctx: Context) -> dict[str, Any]:
     from ..report.extras import collect_extras
-    from ..report.render import render_report
+    from ..report.render import readable, render_report
     from ..results import merge_results
 
     t0 = time.monotonic()
@@ -33,6 +33,7 @@ def run(ctx: Context) -> dict[str, Any]:
     extras = collect_extras(ctx.workdir, step_json=ctx.step_json, board=board)
     paths = render_report(results, out, board=board, extras=extras)
     atomic_write_json(out / "results.json", results)
+    readable(out / "results.json")
     # keep a copy of the power trace next to the report when one was shown
     trace = ctx.path("power.csv")
     if extras.power is not None and trace.exists():
@@ -43,6 +44,15 @@ def run(ctx: Context) -> dict[str, Any]:
     return {"html": str(paths["html"]), "plots": len(paths["plots"])}
 
 
-register(StepSpec(name="report", run=run, settings=_settings,
-                  needs=("train", "convert", "emulate", "estimate", "synth", "package", "deploy"),
-                  outputs=(), result_file=None, version=2, always_run=True))
+register(
+    StepSpec(
+        name="report",
+        run=run,
+        settings=_settings,
+        needs=("train", "convert", "emulate", "estimate", "synth", "package", "deploy"),
+        outputs=(),
+        result_file=None,
+        version=2,
+        always_run=True,
+    )
+)

@@ -1,0 +1,592 @@
+"""Comparisons across runs: ``hwflow report --compare``, Pareto fronts, sweep reports.
+
+A comparison is a list of labelled results dicts (one per design/board run, or per sweep
+point) shown as one table and as Pareto plots (accuracy vs LUT, accuracy vs energy). The
+same code serves ``hwflow report --compare A B ...`` and the sweep engine
+(:func:`render_sweep_report`), so both look and behave alike.
+
+Figures keep their source here too: a point whose LUT count is an estimate is drawn hollow,
+and a run that lacks a figure is listed as "not plotted", never placed at zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import BadInput
+from ..fileio import atomic_write_json, atomic_write_text, dumps_json, read_json
+from . import plots
+from .doc import Document, Image, Legend, Missing, Para, Section, Table, V, to_html, to_markdown
+from .extras import board_capacity
+from .render import readable
+from .sections import best_accuracy, fits
+from .sources import fmt_acc, fmt_energy_uj, fmt_num, fmt_pct, fmt_time, get, num, source_kind
+
+# ------------------------------------------------------------------------------ objectives
+
+#: Short names accepted in objectives, mapped to dotted paths in results.json.
+ALIASES: dict[str, str] = {
+    "lut": "resources.lut",
+    "ff": "resources.ff",
+    "dsp": "resources.dsp",
+    "bram": "resources.bram_18k",
+    "bram_18k": "resources.bram_18k",
+    "uram": "resources.uram",
+    "energy": "energy.uj_per_inference",
+    "uj_per_inference": "energy.uj_per_inference",
+    "inferences_per_joule": "energy.inferences_per_joule",
+    "accuracy_per_joule": "energy.accuracy_per_joule",
+    "latency": "latency.seconds",
+    "latency_s": "latency.seconds",
+    "latency_cycles": "latency.cycles",
+    "ii": "latency.ii_cycles",
+    "ii_cycles": "latency.ii_cycles",
+    "power": "power.active_w",
+}
+#: Objectives that are better when larger; everything else is minimised unless told otherwise.
+MAXIMISE = (
+    "accuracy",
+    "agreement",
+    "exact_fraction",
+    "inferences_per_joule",
+    "accuracy_per_joule",
+    "samples_per_s",
+    "throughput",
+)
+
+
+def parse_objective(obj: Any) -> tuple[str, str]:
+    """One objective as ``(key, "min"|"max")``.
+
+    Accepted forms (the sweep file may use any): ``("lut", "min")``, ``{"key"|"name"|"metric":
+    "lut", "goal"|"direction"|"sense"|"mode": "min"|"max"|"minimize"|"maximise"}``, ``"lut:min"``,
+    ``"min:lut"``, ``"-lut"`` (minimise), ``"+accuracy"`` (maximise), or a bare key whose direction
+    is inferred (accuracy and efficiencies are maximised, costs minimised).
+    """
+
+    def norm(d: Any) -> str | None:
+        d = str(d).strip().lower()
+        if d in ("min", "minimize", "minimise", "lower", "down", "-"):
+            return "min"
+        if d in ("max", "maximize", "maximise", "higher", "up", "+"):
+            return "max"
+        return None
+
+    key: str | None = None
+    sense: str | None = None
+    if isinstance(obj, (tuple, list)) and len(obj) == 2:
+        key, sense = str(obj[0]), norm(obj[1])
+    elif isinstance(obj, Mapping):
+        key = next((str(obj[k]) for k in ("key", "name", "metric", "objective") if obj.get(k)), None)
+        sense = next((norm(obj[k]) for k in ("goal", "direction", "sense", "mode") if obj.get(k)), None)
+    elif isinstance(obj, str):
+        s = obj.strip()
+        if s[:1] in "+-":
+            key, sense = s[1:], norm(s[0])
+        elif ":" in s:
+            a, b = s.split(":", 1)
+            if norm(a):
+                key, sense = b, norm(a)
+            else:
+                key, sense = a, norm(b)
+        else:
+            key = s
+    if not key:
+        raise BadInput(
+            f"objective {obj!r}: expected a key and a direction, e.g. 'lut:min' or {{'key': 'accuracy', 'goal': 'max'}}"
+        )
+    key = key.strip()
+    if sense is None:
+        leaf = key.split(".")[-1]
+        sense = "max" if any(leaf.startswith(m) or leaf.endswith(m) for m in MAXIMISE) else "min"
+    return key, sense
+
+
+def _results_of(point: Any) -> dict[str, Any]:
+    if isinstance(point, Mapping) and isinstance(point.get("results"), Mapping):
+        return dict(point["results"])
+    return dict(point) if isinstance(point, Mapping) else {}
+
+
+def objective_value(point: Any, key: str) -> float | None:
+    """The figure ``key`` of a point: a results dict, a sweep point (``{"metrics": ..., "results": ...}``,
+    the sweep engine's metric values first) or a flat dict. ``accuracy`` means the accuracy closest
+    to hardware (board > C-sim > QKeras > float) unless the point has a plain ``accuracy`` number."""
+    if not isinstance(point, Mapping):
+        return None
+    metrics = point.get("metrics") if isinstance(point.get("metrics"), Mapping) else {}
+    for d in (point, metrics, _results_of(point)):
+        v = d.get(key)
+        if num(v) is not None:
+            return float(v)
+        v = get(d, key)
+        if num(v) is not None:
+            return float(v)
+    r = _results_of(point)
+    if key == "accuracy":
+        b = best_accuracy(r)
+        return float(b["value"]) if b else None
+    if key in ALIASES:
+        v = get(r, ALIASES[key])
+        if num(v) is not None:
+            return float(v)
+        if key == "energy" and num(get(r, "energy.inferences_per_joule")):
+            return 1e6 / float(get(r, "energy.inferences_per_joule"))
+    return None
+
+
+def pareto_front(points: Sequence[Any], objectives: Sequence[Any]) -> list[int]:
+    """Indices (ascending) of the points no other point dominates.
+
+    ``points``: results dicts, sweep points (``{"design": ..., "board": ..., "results": ...}``) or
+    flat dicts of figures; ``objectives``: see :func:`parse_objective`, e.g.
+    ``["accuracy:max", "lut:min"]``. A point dominates another when it is at least as good in
+    every objective and strictly better in one. Points missing any objective are not on the
+    front (they cannot be compared); equal points are all kept.
+    """
+    objs = [parse_objective(o) for o in objectives]
+    if not objs:
+        raise BadInput("pareto_front needs at least one objective")
+    rows: list[tuple[int, list[float]]] = []
+    for i, p in enumerate(points):
+        vals = [objective_value(p, k) for k, _ in objs]
+        if any(v is None for v in vals):
+            continue
+        # turn everything into "smaller is better"
+        rows.append((i, [(-v if sense == "max" else v) for v, (_, sense) in zip(vals, objs)]))  # type: ignore[operator]
+    if not rows:
+        return []
+    import numpy as np
+
+    a = np.array([r[1] for r in rows], dtype=float)
+    keep = []
+    for j in range(len(rows)):
+        le = np.all(a <= a[j], axis=1)
+        lt = np.any(a < a[j], axis=1)
+        if not np.any(le & lt):
+            keep.append(rows[j][0])
+    return sorted(keep)
+
+
+# ------------------------------------------------------------------------------ loading runs
+
+
+def _label_from(r: dict[str, Any], fallback: str) -> str:
+    d, b = r.get("design"), r.get("board")
+    return f"{d}@{b}" if d and b else fallback
+
+
+def resolve_run(spec: str, *, default_board: str = "pynq-z2", build_dir: Path | None = None) -> tuple[str, Path]:
+    """``DESIGN[@BOARD]``, a results.json, or a folder holding one -> (label, path).
+
+    A design's results are looked for in the build folder first (the newest), then in
+    reports/ (a copy made by the report step).
+    """
+    from ..paths import default_build_dir, reports_dir
+
+    p = Path(spec)
+    if p.is_file():
+        return "", p
+    if p.is_dir() and (p / "results.json").is_file():
+        return "", p / "results.json"
+    design, _, board = spec.partition("@")
+    board = board or default_board
+    if design.endswith((".yaml", ".yml")) and Path(design).is_file():
+        try:
+            from ..config import load_design
+
+            design = load_design(design, board).name
+        except Exception:  # a broken YAML: fall back to its stem
+            design = Path(design).stem
+    searched = [
+        (build_dir or default_build_dir()) / design / board / "results.json",
+        reports_dir() / design / board / "results.json",
+    ]
+    for c in searched:
+        if c.is_file():
+            return f"{design}@{board}", c
+    raise BadInput(
+        f"--compare {spec}: no results for design '{design}' on board '{board}' "
+        f"(searched {', '.join(str(s) for s in searched)})",
+        hint=f"run `hwflow run {design} --board {board}` first, or give a path to a results.json",
+    )
+
+
+def load_runs(
+    specs: Sequence[str], *, default_board: str = "pynq-z2", build_dir: Path | None = None
+) -> list[dict[str, Any]]:
+    """Each spec -> ``{"label", "path", "results"}``; labels are made unique."""
+    runs: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for spec in specs:
+        label, path = resolve_run(spec, default_board=default_board, build_dir=build_dir)
+        try:
+            res = read_json(path)
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"--compare {spec}: {path} is not readable JSON ({exc})") from None
+        if not isinstance(res, dict):
+            raise BadInput(f"--compare {spec}: {path} does not hold a results object")
+        label = label or _label_from(res, path.parent.name or path.stem)
+        n = seen.get(label, 0)
+        seen[label] = n + 1
+        runs.append({"label": label if n == 0 else f"{label} #{n + 1}", "path": str(path), "results": res})
+    return runs
+
+
+# ------------------------------------------------------------------------------ summary rows
+
+
+def summarise(label: str, r: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one run that a comparison shows, each with its source (JSON-ready)."""
+    acc = best_accuracy(r)
+    caps = board_capacity(r)
+    f = fits(r, caps)
+    res_src = get(r, "resources.source")
+    en_src = get(r, "energy.source")
+    uj = num(get(r, "energy.uj_per_inference"))
+    ipj = num(get(r, "energy.inferences_per_joule")) or (1e6 / uj if uj else None)
+    apj = num(get(r, "energy.accuracy_per_joule"))
+    if apj is None and ipj and acc:
+        apj = acc["value"] * ipj
+    return {
+        "label": label,
+        "design": r.get("design"),
+        "board": r.get("board"),
+        "part": r.get("part"),
+        "accuracy": acc["value"] if acc else None,
+        "accuracy_stage": acc["key"] if acc else None,
+        "accuracy_source": acc["source"] if acc else None,
+        "lut": num(get(r, "resources.lut")),
+        "ff": num(get(r, "resources.ff")),
+        "dsp": num(get(r, "resources.dsp")),
+        "bram_18k": num(get(r, "resources.bram_18k")),
+        "resources_source": res_src,
+        "lut_utilization": num(get(r, "utilization.lut"))
+        if num(get(r, "utilization.lut")) is not None
+        else (
+            (num(get(r, "resources.lut")) / caps["lut"])
+            if (num(get(r, "resources.lut")) is not None and caps.get("lut"))
+            else None
+        ),
+        "fits": f["fits"],
+        "latency_s": num(get(r, "latency.seconds")),
+        "latency_cycles": num(get(r, "latency.cycles")),
+        "latency_source": get(r, "latency.source"),
+        "energy_uj": uj,
+        "inferences_per_joule": ipj,
+        "accuracy_per_joule": apj,
+        "energy_source": en_src,
+    }
+
+
+def _summary_table(
+    rows: Sequence[dict[str, Any]],
+    front_lut: set[int],
+    front_en: set[int],
+    extra_cols: Sequence[tuple[str, Sequence[str]]] = (),
+) -> Table:
+    heads = (
+        ["run"]
+        + [h for h, _ in extra_cols]
+        + [
+            "accuracy (stage)",
+            "fits",
+            "LUT (% of board)",
+            "DSP",
+            "FF",
+            "BRAM",
+            "latency",
+            "energy / inf.",
+            "inf. / J",
+            "acc. / J",
+            "Pareto front",
+        ]
+    )
+    out = []
+    for i, s in enumerate(rows):
+        rs, es, ls = s["resources_source"], s["energy_source"], s["latency_source"]
+
+        def res(v: Any, rs: str | None = rs) -> V:
+            return V(f"{int(round(v)):,}" if num(v) is not None else None, source=rs if num(v) is not None else None)
+
+        lut = f"{int(round(s['lut'])):,}" if num(s["lut"]) is not None else None
+        if lut and s["lut_utilization"] is not None:
+            lut += f" ({fmt_pct(s['lut_utilization'])})"
+        acc = fmt_acc(s["accuracy"])
+        mark = ", ".join(x for x, on in (("acc/LUT", i in front_lut), ("acc/energy", i in front_en)) if on)
+        row: list[Any] = [s["label"]] + [vals[i] for _, vals in extra_cols]
+        row += [
+            V(f"{acc} ({s['accuracy_stage']})" if acc else None, source=s["accuracy_source"]),
+            V({True: "yes", False: "NO", None: None}[s["fits"]], source=rs, missing="not known"),
+            V(lut, source=rs if lut else None),
+            res(s["dsp"]),
+            res(s["ff"]),
+            res(s["bram_18k"]),
+            V(fmt_time(s["latency_s"]), source=ls),
+            V(fmt_energy_uj(s["energy_uj"]), source=es, missing="not measured"),
+            V(fmt_num(s["inferences_per_joule"]), source=es, missing="—"),
+            V(fmt_num(s["accuracy_per_joule"]), source=es, missing="—"),
+            mark or "",
+        ]
+        out.append(row)
+    return Table(heads, out)
+
+
+def _pareto_block(
+    sec: Section,
+    rows: Sequence[dict[str, Any]],
+    *,
+    xkey: str,
+    src_key: str,
+    front: list[int],
+    out: Path,
+    fname: str,
+    title: str,
+    xlabel: str,
+    x_unit: str,
+    scale: float = 1.0,
+    label_all: bool = True,
+) -> None:
+    pts = [
+        {
+            "label": s["label"],
+            "x": (s[xkey] * scale if num(s.get(xkey)) is not None else None),
+            "y": s["accuracy"],
+            "kind": source_kind(s.get(src_key)),
+        }
+        for s in rows
+    ]
+    try:
+        png = plots.pareto(pts, front, out / fname, title=title, xlabel=xlabel, x_unit=x_unit, label_all=label_all)
+    except Exception as exc:  # noqa: BLE001 - a plot failure is reported, not raised
+        sec.blocks.append(Missing(f"{title}: could not be drawn ({type(exc).__name__}: {exc})"))
+        return
+    left = [s["label"] for s in rows if num(s.get(xkey)) is None or s.get("accuracy") is None]
+    if png:
+        sec.blocks.append(
+            Image(
+                png,
+                title,
+                "Accuracy up, cost left is better; dashed: the Pareto front. "
+                "Filled markers: measured / vendor / emulated figures; hollow: hwflow estimates.",
+            )
+        )
+    else:
+        sec.blocks.append(Missing(f"{title}: no run has both figures"))
+    on = [rows[i]["label"] for i in front]
+    sec.blocks.append(
+        Para(
+            [f"On the front: {', '.join(on) if on else 'none'}."]
+            + ([f"Not plotted (figure not run / not measured): {', '.join(left)}."] if left else []),
+            "small",
+        )
+    )
+
+
+def render_comparison(
+    runs: Sequence[dict[str, Any]],
+    out: Path,
+    *,
+    title: str,
+    extra_cols: Sequence[tuple[str, Sequence[str]]] = (),
+    intro: Sequence[Any] = (),
+    label_all: bool = True,
+    subtitle: str | None = None,
+) -> dict[str, Any]:
+    """Table + Pareto plots for labelled runs (``{"label", "results", "path"?}``) into ``out``.
+
+    Writes report.html, report.md, compare.json and the PNGs; returns the compare.json object.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("pareto_accuracy_lut.png", "pareto_accuracy_energy.png"):
+        (out / name).unlink(missing_ok=True)
+    rows = [summarise(r["label"], r.get("results") or {}) for r in runs]
+    f_lut = pareto_front(rows, ["accuracy:max", "lut:min"])
+    f_en = pareto_front(rows, ["accuracy:max", "energy_uj:min"])
+    s_tab = Section("runs", "Runs side by side")
+    s_tab.blocks += list(intro) + [_summary_table(rows, set(f_lut), set(f_en), extra_cols), Legend()]
+    stages = {s["accuracy_stage"] for s in rows if s["accuracy_stage"]}
+    if len(stages) > 1:
+        s_tab.blocks.append(
+            Para(
+                [
+                    f"Note: accuracy comes from different stages ({', '.join(sorted(stages))}); "
+                    "each run shows the stage closest to hardware that it reached."
+                ],
+                "small",
+            )
+        )
+    s_p = Section("pareto", "Pareto fronts")
+    _pareto_block(
+        s_p,
+        rows,
+        xkey="lut",
+        src_key="resources_source",
+        front=f_lut,
+        out=out,
+        fname="pareto_accuracy_lut.png",
+        title="Accuracy vs LUTs",
+        xlabel="LUTs used (count)",
+        x_unit="",
+        label_all=label_all,
+    )
+    _pareto_block(
+        s_p,
+        rows,
+        xkey="energy_uj",
+        src_key="energy_source",
+        front=f_en,
+        out=out,
+        fname="pareto_accuracy_energy.png",
+        title="Accuracy vs energy per inference",
+        xlabel="energy per inference (J)",
+        x_unit="J",
+        scale=1e-6,
+        label_all=label_all,
+    )
+    s_in = Section("inputs", "Inputs")
+    with_path = any(r.get("path") for r in runs)
+    s_in.blocks.append(
+        Table(
+            ["run"] + (["results"] if with_path else []) + ["commit"],
+            [
+                [r["label"]]
+                + ([str(r.get("path") or "—")] if with_path else [])
+                + [str(get(r.get("results") or {}, "provenance.git_commit") or "unknown")]
+                for r in runs
+            ],
+        )
+    )
+    doc = Document(title=title, subtitle=[subtitle or f"{len(runs)} runs"], sections=[s_tab, s_p, s_in])
+    footer = "Generated by hwflow. Figures carry their source; estimates are never shown as measurements."
+    atomic_write_text(out / "report.html", to_html(doc, footer))
+    atomic_write_text(out / "report.md", to_markdown(doc, base=out, footer=footer))
+    summary = {
+        "title": title,
+        "runs": rows,
+        "pareto": {
+            "accuracy_vs_lut": [rows[i]["label"] for i in f_lut],
+            "accuracy_vs_energy": [rows[i]["label"] for i in f_en],
+        },
+        "pareto_indices": {"accuracy_vs_lut": f_lut, "accuracy_vs_energy": f_en},
+        "files": {
+            "html": str(out / "report.html"),
+            "md": str(out / "report.md"),
+            "plots": [str(p) for p in sorted(out.glob("pareto_*.png"))],
+        },
+    }
+    atomic_write_json(out / "compare.json", summary)
+    readable(out / "report.html", out / "report.md", out / "compare.json")
+    summary["files"]["json"] = str(out / "compare.json")
+    return summary
+
+
+def compare_name(labels: Iterable[str]) -> str:
+    """A folder name for a comparison: the labels joined, made filesystem-safe, short."""
+    name = "_vs_".join(re.sub(r"[^A-Za-z0-9_.@-]+", "-", lb).strip("-") for lb in labels) or "compare"
+    if len(name) > 80:
+        name = name[:60].rstrip("-_") + "-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+    return name
+
+
+def cli_compare(args: Any) -> int:
+    """``hwflow report --compare RUN RUN ... [--out DIR] [--json]`` (called by cli.py)."""
+    from ..paths import reports_dir
+
+    specs = list(getattr(args, "compare", None) or [])
+    if not specs:
+        raise BadInput("--compare needs at least one RUN (DESIGN[@BOARD] or a results.json path)")
+    runs = load_runs(
+        specs, default_board=getattr(args, "board", None) or "pynq-z2", build_dir=getattr(args, "build_dir", None)
+    )
+    out = getattr(args, "out", None) or (reports_dir() / "compare" / compare_name(r["label"] for r in runs))
+    summary = render_comparison(runs, Path(out), title=f"Comparison of {len(runs)} runs")
+    if getattr(args, "json", False):
+        import sys
+
+        sys.stdout.write(dumps_json(summary))
+    else:
+        print(f"report: {summary['files']['html']}")
+        for key, labels in summary["pareto"].items():
+            print(f"pareto ({key.replace('_', ' ')}): {', '.join(labels) if labels else 'no run has both figures'}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ sweeps
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(d, Mapping):
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = d
+    return out
+
+
+def render_sweep_report(sweep_json: str | Path | Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Report of a design-space sweep (CONTRACT.md: ``{"points": [{"design": {overrides}, "board",
+    "results"}], "pareto": [indices], "objectives": [...]}``) into ``out_dir``.
+
+    The sweep's own front (``pareto``, computed from ``objectives`` when absent) is marked in the
+    table; accuracy-vs-LUT and accuracy-vs-energy fronts are drawn as for ``--compare``.
+    Returns the compare.json object plus ``"sweep_pareto"``.
+    """
+    doc = read_json(sweep_json) if isinstance(sweep_json, (str, Path)) else dict(sweep_json)
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("points"), list):
+        raise BadInput(
+            f"{sweep_json if isinstance(sweep_json, (str, Path)) else 'sweep'}: expected an object with a 'points' list"
+        )
+    points = [p for p in doc["points"] if isinstance(p, Mapping)]
+    objectives = list(doc.get("objectives") or [])
+    given = doc.get("pareto")
+    if isinstance(given, list) and all(isinstance(i, int) for i in given):
+        front = sorted(i for i in given if 0 <= i < len(points))
+    elif objectives:
+        front = pareto_front(points, objectives)
+    else:
+        front = []
+    runs, over_keys = [], []
+    flat = [_flatten(p.get("design") or {}) for p in points]
+    for f in flat:
+        for k in f:
+            if k not in over_keys:
+                over_keys.append(k)
+    for i, p in enumerate(points):
+        res = dict(p.get("results") or {})
+        res.setdefault("board", p.get("board"))
+        runs.append({"label": f"#{i}", "results": res, "path": None})
+    extra = [(k, [str(f.get(k, "—")) for f in flat]) for k in over_keys]
+    extra.append(("board", [str(p.get("board") or get(p, "results.board") or "—") for p in points]))
+    extra.append(("sweep front", ["★" if i in set(front) else "" for i in range(len(points))]))
+    name = doc.get("name") or (Path(sweep_json).parent.name if isinstance(sweep_json, (str, Path)) else "sweep")
+    objs_txt = ", ".join(f"{k} ({'max' if s == 'max' else 'min'})" for k, s in (parse_objective(o) for o in objectives))
+    intro = [
+        Para(
+            [
+                f"{len(points)} points; objectives: {objs_txt or 'none given'}; "
+                f"★ marks the sweep's Pareto front ({len(front)} points)."
+            ],
+            "small",
+        )
+    ]
+    src_txt = str(sweep_json) if isinstance(sweep_json, (str, Path)) else "sweep"
+    summary = render_comparison(
+        runs,
+        Path(out_dir),
+        title=f"Sweep {name}",
+        extra_cols=extra,
+        intro=intro,
+        label_all=len(points) <= 15,
+        subtitle=f"{len(points)} points · {src_txt}",
+    )
+    summary["sweep_pareto"] = front
+    summary["objectives"] = [list(parse_objective(o)) for o in objectives]
+    atomic_write_json(Path(out_dir) / "compare.json", summary)
+    readable(Path(out_dir) / "compare.json")
+    return summary
