@@ -122,11 +122,32 @@ def build_results(ctx) -> dict[str, Any]:
                        "inferences_per_joule": _num(e.get("inferences_per_joule")),
                        "accuracy_per_joule": _num(e.get("accuracy_per_joule")), "source": e.get("source")}
 
+    # Throughput: measured on a board when deployed there, else one result per II (vendor/estimate).
+    r["throughput"] = {"samples_per_s": None, "source": None}
+    runner_m = ((dep.get("runner") or {}).get("measurement") or {}) if dep else {}
+    if dep and dep.get("source", "") and str(dep.get("source")).startswith("measured") and \
+            runner_m.get("inferences_per_second"):
+        r["throughput"] = {"samples_per_s": runner_m["inferences_per_second"], "source": dep.get("source")}
+        r["latency"]["measured_batch1_s"] = runner_m.get("latency_batch1_s")
+    elif r["latency"]["ii_cycles"]:
+        r["throughput"] = {"samples_per_s": 1.0 / (r["latency"]["ii_cycles"] * ctx.clock_ns * 1e-9),
+                           "source": r["latency"]["source"]}
+    if dep:
+        r["accuracy"]["board_source"] = "emulated" if dep.get("transport") == "emulated" else \
+            f"measured:{dep.get('transport')}"
+        if runner_m.get("power_active_w_uncertainty") is not None and r["power"]["source"] == dep.get("source"):
+            r["power"]["active_w_uncertainty"] = runner_m.get("power_active_w_uncertainty")
+    r["board_resources"] = ctx.board.resources.model_dump()
+
     man = load_manifest(ctx.workdir)
+    steps_info = {}
+    for n, e in man.get("steps", {}).items():
+        current = e.get("status") == "complete" and (n not in ctx.keys or ctx.keys[n] == e.get("key"))
+        steps_info[n] = {"status": e.get("status") if current or e.get("status") != "complete" else "stale",
+                         "duration_s": e.get("duration_s"), "current": current}
     r["provenance"] = {"hwflow": __version__, "git_commit": git_commit(), "packages": package_versions(),
                        "tools": (syn.get("tools") if syn else None) or man.get("tools", {}),
-                       "steps": {n: {"status": e.get("status"), "duration_s": e.get("duration_s")}
-                                 for n, e in man.get("steps", {}).items()}}
+                       "steps": steps_info}
     r["layers"] = train.get("layers")
     r["hls"] = {k: conv.get(k) for k in ("backend", "io_type", "strategy", "reuse_factor", "layers")} if conv else None
     return r
