@@ -34,7 +34,7 @@ from typing import Any
 from .devices import DeviceFamily, dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
 
-MODEL_NAME = "hwflow-analytic-v1"
+MODEL_NAME = "hwflow-analytic-v2"
 
 # Metrics the model fits linearly, and the feature names of each (documentation + order).
 # Every feature is already in the unit of its metric for a "typical" part (a LUT per
@@ -42,9 +42,9 @@ MODEL_NAME = "hwflow-analytic-v1"
 # coefficient near 1 means the physical picture holds and its size is readable.
 FEATURES: dict[str, tuple[str, ...]] = {
     "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
-    "lut": ("lut_mul_const", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
+    "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom"),
-    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window"),
+    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer"),
 }
@@ -58,11 +58,11 @@ TOOL_FACTOR_METRICS = ("lut", "ff", "latency")
 #: its physical default instead of an arbitrary value.
 PRIORS: dict[str, dict[str, float]] = {
     "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
-    "lut": {"lut_mul_const": 0.3, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_act": 1.0,
+    "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_act": 1.0,
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
             "lut_wrom": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
-           "ff_window": 0.5},
+           "ff_window": 0.5, "ff_resmul": 1.0},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0},
@@ -207,7 +207,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         if dspable:
             add("dsp_const" if const else "dsp_shared", m * dpm)
         if const:
-            add("lut_mul_const", m * w * a / 2.0)
+            # Constant-weight products: shift-and-add in LUTs unless bound to a DSP; where DSPs
+            # are allowed HLS keeps only part of them (small / power-of-two weights) in fabric.
+            add("lut_mul_cdsp" if dspable else "lut_mul_const", m * w * a / 2.0)
         elif not dspable:
             add("lut_mul_fabric", m * w * a / 2.0)
         add("lut_add", m * acc)
@@ -231,10 +233,14 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             add("ff_pipe", outs * res * stages)
         if spec.io_type == "io_stream" and spec.kind == "dense":
             add("ff_pipe", spec.n_in * a)  # the whole input vector is gathered before the product
+        if spec.strategy == "resource":
+            # A shared multiplier of the resource strategy is its own pipeline: the weight word
+            # read from memory, the selected input and the running sum are registered.
+            add("ff_resmul", m * (w + a + acc))
         add("ff_acc", m * acc)  # partial sums registered at the adder tree's pipeline cuts
         # LUT multipliers register their products; wide products cascade DSPs and register the
         # partial products in fabric. A product inside one DSP slice uses its internal registers.
-        if not dspable:
+        if not dspable and not const:  # constant shift-and-add products are not registered
             add("ff_mul", m * (w + a))
         elif dpm > 1:
             add("ff_mul", m * (w + a) * dpm)
@@ -292,7 +298,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # Streaming pooling keeps (pool height - 1) rows of the input and a pool-sized window.
         if spec.io_type == "io_stream" and spec.filt_height > 1:
             add("lut_srl", (spec.filt_height - 1) * spec.in_width * spec.n_chan * a / 32.0)
-            add("ff_window", ((spec.filt_height - 1) * spec.in_width + pool) * spec.n_chan * a)
+            add("ff_window", pool * spec.n_chan * a)  # the rows themselves are SRLs (lut_srl)
     else:  # padding, merge, concat, clone, reshape, resize, slice: wiring + a little control
         par = _parallel_elems(spec, spec.n_out)
         add("lut_act", par * res / 2.0)

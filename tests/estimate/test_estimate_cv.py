@@ -17,11 +17,16 @@ from hwflow.estimate.dataset import load_designs
 from hwflow.estimate.fit import cross_validate, error_summary, fit, usable
 from hwflow.estimate.model import make_context
 
-# achieved (held-out MAPE %, Nov 2026, 48 designs / 10 repositories) -> asserted ceiling
-CEILING_MAPE = {"lut": 50.0, "ff": 88.0, "dsp": 105.0, "bram_18k": 33.0, "latency": 65.0, "ii": 25.0}
-CEILING_MEDIAN = {"lut": 48.0, "ff": 75.0, "dsp": 27.0, "bram_18k": 20.0, "latency": 40.0, "ii": 1.0}
-# the part of the design space the model is good at: streaming dataflows
-CEILING_STREAM = {"latency": 8.0, "ii": 7.0, "dsp": 25.0, "bram_18k": 28.0}
+# achieved (held-out MAPE %, hwflow-analytic-v2, 48 designs / 10 repositories, hyperparameters
+# fixed) -> asserted ceiling: lut 42.3, ff 60.6, dsp 96.6, bram 29.0, latency 59.5, ii 22.8
+CEILING_MAPE = {"lut": 44.0, "ff": 63.0, "dsp": 100.0, "bram_18k": 31.0, "latency": 62.0, "ii": 24.0}
+CEILING_MEDIAN = {"lut": 44.0, "ff": 67.0, "dsp": 25.0, "bram_18k": 19.0, "latency": 37.0, "ii": 1.0}
+# the part of the design space the model is good at: streaming dataflows (all Vivado HLS)
+# achieved: latency 6.4, ii 5.2, dsp 21.0, bram 15.6, ff 41.1
+CEILING_STREAM = {"latency": 7.0, "ii": 6.0, "dsp": 23.0, "bram_18k": 17.0, "ff": 44.0}
+# Vivado HLS designs (the population a repository-held-out figure exists for; the only Vitis HLS
+# designs are one repository). achieved: lut 41.0, ff 53.4, dsp 30.1, bram 26.5, latency 37.4, ii 18.9
+CEILING_VIVADO = {"lut": 43.0, "ff": 56.0, "dsp": 32.0, "bram_18k": 28.0, "latency": 40.0, "ii": 20.0}
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +64,13 @@ def test_calibration_json_is_reproducible(cv_result):
         for name, value in coefs.items():
             assert refit["coef"][metric][name] == pytest.approx(value, rel=2e-3, abs=1e-6), (metric, name)
     assert sorted(calib["trained_on"]) == sorted(d.folder for d in designs)
+
+
+def test_vivado_hls_designs_heldout(cv_result):
+    designs, _, _, cv = cv_result
+    viv = {d.folder for d in designs if d.tool == "vivado_hls"}
+    rows = [r for r in cv["per_design"] if r["design"] in viv]
+    assert len(rows) >= 30
+    for metric, ceiling in CEILING_VIVADO.items():
+        s = error_summary(np.array([r[metric]["pred"] for r in rows]), np.array([r[metric]["truth"] for r in rows]))
+        assert s["mape"] <= ceiling, (metric, s)
