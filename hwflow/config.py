@@ -240,6 +240,9 @@ class Hls(Strict):
     strategy: Literal["latency", "resource"] = "latency"
     reuse_factor: int = Field(default=1, ge=1, le=4096)
     clock_period_ns: float | None = Field(default=None, gt=0.5, le=100.0)
+    # Output softmax in hardware: hls4ml's lookup-table softmax (stable | latency), or argmax: a
+    # one-hot of the largest logit (exact class decision, no exp/division tables).
+    softmax: Literal["stable", "latency", "argmax"] = "stable"
 
 
 class Design(Strict):

@@ -29,20 +29,27 @@ def backend_for(ctx: Context) -> str:
 
 
 def hls_config(ctx: Context, model) -> dict[str, Any]:
+    """hls4ml config with every precision derived from the QKeras quantizers (bit-exact C-sim)."""
+    from ..emu.precision import hls_config_for
+
     h = ctx.design.hls
     inp = ctx.design.quantization.input
-    try:
-        from ..emu.precision import hls_config_for
-    except ImportError:  # TEMP until hwflow.emu lands
-        import hls4ml
-
-        cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
-        cfg["Model"]["Strategy"] = h.strategy.capitalize()
-        cfg["Model"]["ReuseFactor"] = h.reuse_factor
-        return cfg
-
-    return hls_config_for(model, io_type=h.io_type, strategy=h.strategy, reuse_factor=h.reuse_factor,
-                          input_precision=(inp.bits, inp.integer_bits))
+    cfg = hls_config_for(model, io_type=h.io_type, strategy=h.strategy, reuse_factor=h.reuse_factor,
+                         input_precision=(inp.bits, inp.integer_bits))
+    if h.softmax != "stable":
+        for layer in model.layers:
+            act = getattr(getattr(layer, "activation", None), "__name__", "")
+            if type(layer).__name__ in ("Activation", "Softmax") and (act == "softmax" or type(layer).__name__ == "Softmax"):
+                lc = cfg.setdefault("LayerName", {}).setdefault(layer.name, {})
+                lc["Implementation"] = h.softmax
+                if h.softmax == "argmax":
+                    # the output is a one-hot: 0 or 1, exactly
+                    prec = lc.get("Precision")
+                    if isinstance(prec, dict):
+                        prec["result"] = "ufixed<1,1>"
+                    else:
+                        lc["Precision"] = {"result": "ufixed<1,1>"}
+    return cfg
 
 
 def convert_model(ctx: Context, model, output_dir: Path):
@@ -50,10 +57,12 @@ def convert_model(ctx: Context, model, output_dir: Path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import hls4ml
 
+    from ..emu.precision import converter_kwargs
+
     cfg = hls_config(ctx, model)
-    h = ctx.design.hls
-    kwargs: dict[str, Any] = dict(hls_config=cfg, output_dir=str(output_dir), project_name="myproject",
-                                  io_type=h.io_type, clock_period=ctx.clock_ns, part=ctx.board.part)
+    hls_cfg, conv_kw = converter_kwargs(cfg)
+    kwargs: dict[str, Any] = dict(hls_config=hls_cfg, output_dir=str(output_dir), project_name="myproject",
+                                  clock_period=ctx.clock_ns, part=ctx.board.part, **conv_kw)
     if ctx.board.hls4ml_board:
         kwargs.update(backend="VivadoAccelerator", board=ctx.board.hls4ml_board, interface="axi_stream",
                       driver="python", input_type="float", output_type="float")

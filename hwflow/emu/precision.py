@@ -1,0 +1,547 @@
+"""hls4ml precisions derived from the QKeras quantizers, and the Keras <-> firmware comparison.
+
+Why: the point of quantization-aware training is that the FPGA computes what the QKeras model
+computed. That only holds when every hls4ml type reproduces the matching QKeras quantizer,
+*including its rounding and overflow*: QKeras rounds with ``tf.round`` (half to even, so
+``AP_RND_CONV``) and clips (``AP_SAT``; ``AP_SAT_SYM`` for symmetric quantizers), while
+``ap_fixed`` defaults to truncation and wrap-around. :func:`hls_config_for` writes those types
+into an hls4ml config (``granularity='name'``); :func:`compare` measures how far the firmware
+(C-sim or the fast emulator) is from the QKeras model, layer by layer.
+
+Exactness, as designed here:
+
+* inputs: the firmware's input type is the QKeras input quantizer (``input_precision`` or a
+  leading ``QActivation(quantized_bits)``), so the float -> fixed conversion rounds like QKeras;
+* Dense/Conv: accumulators and results are left ``auto``, which hls4ml sizes so that nothing is
+  rounded or overflows (exact, as QKeras' float32 sums are while they stay below 2**24);
+* activations with ``quantized_relu`` / ``quantized_bits``: ``RND_CONV`` + ``SAT`` (+``SAT_SYM``),
+  unsigned for ReLU and for ``keep_negative=False``;
+* BatchNormalization: hls4ml folds it to ``x * scale + bias``; we give scale and bias types with
+  ``bn_frac_bits`` fractional bits sized to their values, so the BN output differs from Keras'
+  float32 BN by < 2**-bn_frac_bits and the next quantizer almost always rounds identically;
+* a ``QActivation(quantized_bits)`` right after a Dense/Conv/BN becomes that layer's result type
+  (hls4ml 1.3's MergeLinearActivation would otherwise drop the quantizer);
+* average pooling keeps log2(pool area) extra fraction bits (exact for power-of-two pools);
+* softmax / sigmoid / tanh are lookup tables in hls4ml: approximate by construction; reported as
+  worst error plus argmax agreement. Softmax table types are sized for the class count
+  (:func:`softmax_precisions`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hwflow.emu.fixed import FixedType
+
+#: hls4ml layer kinds whose firmware is a lookup-table approximation, never bit-exact.
+TABLE_ACTIVATIONS = {"softmax", "sigmoid", "tanh", "softplus", "softsign", "elu", "selu"}
+
+
+# ------------------------------------------------------------------------------ quantizers
+def quantizer_config(q: Any) -> tuple[str, dict[str, Any]] | None:
+    """(class name, config) of a QKeras quantizer object / config dict / string, else None."""
+    if q is None:
+        return None
+    if isinstance(q, dict):
+        return q.get("class_name", ""), dict(q.get("config", {}))
+    if isinstance(q, str):
+        try:
+            from qkeras import get_quantizer
+        except ImportError:  # pragma: no cover
+            return None
+        q = get_quantizer(q)
+    if hasattr(q, "get_config"):
+        try:
+            return type(q).__name__, dict(q.get_config())
+        except Exception:  # noqa: BLE001 - a quantizer we do not understand
+            return type(q).__name__, {}
+    return getattr(q, "__name__", type(q).__name__), {}
+
+
+def fixed_type_for_quantizer(q: Any) -> FixedType | None:
+    """The ``ap_fixed`` type whose assignment equals this QKeras quantizer, or None.
+
+    ``quantized_bits(bits, integer, symmetric, keep_negative, alpha=1/None)``:
+    ``ap_[u]fixed<bits, integer + keep_negative, AP_RND_CONV, AP_SAT[_SYM]>``;
+    ``quantized_relu(bits, integer)`` (no negative slope, no upper bound):
+    ``ap_ufixed<bits, integer, AP_RND_CONV, AP_SAT>``. Anything else (alpha scales, po2,
+    binary/ternary, stochastic rounding, hard/real tanh/sigmoid) has no exact fixed-point twin.
+    """
+    qc = quantizer_config(q)
+    if qc is None:
+        return None
+    name, cfg = qc
+    try:
+        bits = int(cfg.get("bits"))
+        integer = int(cfg.get("integer", 0))
+    except (TypeError, ValueError):
+        return None
+    if cfg.get("use_stochastic_rounding"):
+        return None
+    if name == "quantized_bits":
+        alpha = cfg.get("alpha")
+        if alpha not in (None, 1, 1.0):
+            return None
+        keep_negative = bool(cfg.get("keep_negative", True))
+        if bits - int(keep_negative) <= 0:
+            return None  # 1-bit: a sign function
+        overflow = "SAT_SYM" if cfg.get("symmetric") and keep_negative else "SAT"
+        return FixedType(bits, integer + int(keep_negative), signed=keep_negative,
+                         rounding="RND_CONV", overflow=overflow)
+    if name == "quantized_relu":
+        if float(cfg.get("negative_slope", 0.0) or 0.0) != 0.0 or cfg.get("use_sigmoid"):
+            return None
+        if cfg.get("relu_upper_bound") is not None:
+            return None
+        return FixedType(bits, integer, signed=False, rounding="RND_CONV", overflow="SAT")
+    return None
+
+
+def _act_quantizer(layer: Any) -> Any:
+    """The QKeras activation quantizer of a Keras layer (QActivation or Q-layer activation=)."""
+    q = getattr(layer, "quantizer", None)  # QActivation
+    if q is not None:
+        return q
+    act = getattr(layer, "activation", None)
+    if act is not None and hasattr(act, "get_config") and hasattr(act, "bits"):
+        return act
+    return None
+
+
+def _act_name_of_quantizer(layer: Any) -> str | None:
+    """hls4ml's activation for a QActivation: quantized_bits becomes 'linear'."""
+    qc = quantizer_config(getattr(layer, "quantizer", None))
+    if qc is None:
+        return None
+    return "linear" if qc[0] == "quantized_bits" else qc[0]
+
+
+def _act_name(layer: Any) -> str | None:
+    """The activation suffix hls4ml appends when it splits a layer's ``activation=``."""
+    act = getattr(layer, "activation", None)
+    if act is None or type(layer).__name__ in ("Activation", "QActivation"):
+        return None
+    if hasattr(act, "get_config") and hasattr(act, "bits"):
+        return type(act).__name__
+    name = getattr(act, "__name__", None)
+    return name
+
+
+_PASS_THROUGH = ("Dropout", "Flatten", "Reshape", "MaxPooling1D", "MaxPooling2D", "GlobalMaxPooling1D",
+                 "GlobalMaxPooling2D", "ZeroPadding1D", "ZeroPadding2D")
+
+
+def _inbound(layer: Any) -> Any:
+    """The single Keras layer feeding ``layer`` (None for several or none)."""
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    if not nodes:
+        return None
+    inb = nodes[0].inbound_layers
+    if isinstance(inb, (list, tuple)):
+        return inb[0] if len(inb) == 1 else None
+    return inb
+
+
+def _output_type(layer: Any, input_t: FixedType | None) -> FixedType | None:
+    """The fixed-point type of a Keras layer's output when a quantizer pins it down."""
+    for _ in range(64):
+        if layer is None:
+            return None
+        cls = type(layer).__name__
+        if cls == "InputLayer":
+            return input_t
+        if cls == "QActivation":
+            return fixed_type_for_quantizer(layer.quantizer)
+        if cls not in _PASS_THROUGH:
+            return None
+        layer = _inbound(layer)
+    return None
+
+
+def _po2_bits_for(values: np.ndarray, frac_bits: int, signed: bool = True) -> FixedType:
+    """A type holding ``values`` without overflow and with ``frac_bits`` fractional bits."""
+    vmax = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    integer = max(1, math.ceil(math.log2(vmax + 2.0**-frac_bits)) + 1) if vmax > 0 else 1
+    return FixedType(integer + frac_bits, integer, signed=signed, rounding="RND_CONV", overflow="SAT")
+
+
+# ------------------------------------------------------------------------------ config
+def input_type_for(keras_model: Any, input_precision: tuple[int, int] | None) -> FixedType | None:
+    """The firmware input type: ``input_precision`` = (bits, integer bits excluding the sign,
+    QKeras' convention: ``quantized_bits(bits, integer)``), else the quantizer of a
+    ``QActivation`` applied directly to the input, else None (hls4ml's default, not exact)."""
+    if input_precision is not None:
+        bits, integer = (int(v) for v in input_precision)
+        return FixedType(bits, integer + 1, signed=True, rounding="RND_CONV", overflow="SAT")
+    layers = [lyr for lyr in keras_model.layers if type(lyr).__name__ != "InputLayer"]
+    if layers and type(layers[0]).__name__ == "QActivation":
+        return fixed_type_for_quantizer(layers[0].quantizer)
+    return None
+
+
+def quantize_input(x: np.ndarray, input_precision: tuple[int, int]) -> np.ndarray:
+    """Round data exactly as the firmware's input conversion will (float32 out).
+
+    For models without an input ``QActivation``: feeding the QKeras model these values makes
+    its first layer see what the firmware sees, so the comparison can be bit-exact from layer 1.
+    """
+    bits, integer = (int(v) for v in input_precision)
+    t = FixedType(bits, integer + 1, signed=True, rounding="RND_CONV", overflow="SAT")
+    return t.quantize(np.asarray(x, dtype=np.float64)).astype(np.float32)
+
+
+def hls_config_for(keras_model: Any, *, io_type: str = "io_parallel", strategy: str = "latency",
+                   reuse_factor: int = 1, input_precision: tuple[int, int] | None = None,
+                   default_precision: str = "fixed<16,6>", bn_frac_bits: int = 18,
+                   bias_frac_bits: int = 16, softmax: str = "accurate", trace: bool = True
+                   ) -> dict[str, Any]:
+    """An hls4ml config (``granularity='name'``) whose types reproduce the QKeras model.
+
+    Pass it as ``hls_config=`` to ``hls4ml.converters.convert_from_keras_model`` together with
+    ``io_type=io_type`` (io_type is a converter argument, not a config key; it is accepted here
+    only to validate it and to record it under ``cfg['hwflow']`` - pop that key before
+    converting, see :func:`converter_kwargs`).
+
+    ``input_precision``: ``(bits, integer_bits)`` in QKeras' convention (integer bits exclude
+    the sign): ``(8, 1)`` -> ``ap_fixed<8,2,AP_RND_CONV,AP_SAT>``.
+    ``softmax``: ``"accurate"`` sizes the softmax tables' types for its inputs (see
+    :func:`softmax_precisions`); ``"hls4ml"`` keeps hls4ml's defaults (``fixed<18,8>``
+    everywhere, whose exp-table index is only 1/8 wide for 8-integer-bit logits).
+    ``trace``: mark every layer traceable so :func:`compare` can use ``ModelGraph.trace``
+    (no effect on synthesis: trace code is compiled only for C-simulation).
+    """
+    import hls4ml
+
+    if io_type not in ("io_parallel", "io_stream"):
+        raise ValueError(f"io_type must be io_parallel or io_stream, got {io_type!r}")
+    strat = strategy.lower()
+    if strat not in ("latency", "resource"):
+        raise ValueError(f"strategy must be latency or resource, got {strategy!r}")
+    cfg = hls4ml.utils.config_from_keras_model(
+        keras_model, granularity="name", backend="Vivado",
+        default_precision=default_precision, default_reuse_factor=int(reuse_factor))
+    cfg["Model"]["Strategy"] = "Resource" if strat == "resource" else "Latency"
+    cfg["Model"]["ReuseFactor"] = int(reuse_factor)
+    names: dict[str, dict[str, Any]] = cfg["LayerName"]
+    notes: list[str] = []
+
+    # the input: the firmware's float -> fixed conversion must round like QKeras
+    in_t = input_type_for(keras_model, input_precision)
+    model_in_t = input_type_for(keras_model, None)
+    if input_precision is not None and model_in_t is None:
+        notes.append("the model has no input quantizer: feed it quantize_input(x, input_precision) "
+                     "so Keras sees the values the firmware sees")
+    elif input_precision is not None and model_in_t is not None and model_in_t != in_t:
+        notes.append(f"input_precision {in_t} differs from the model's input quantizer {model_in_t}")
+    input_layers = [lyr.name for lyr in keras_model.layers if type(lyr).__name__ == "InputLayer"]
+    for nm in input_layers:
+        if in_t is not None:
+            names.setdefault(nm, {}).setdefault("Precision", {})["result"] = in_t.hls4ml()
+        else:
+            notes.append(f"input {nm}: no input quantizer; firmware uses {default_precision} (not exact)")
+
+    linear_results: dict[str, str] = {}
+    for layer in keras_model.layers:
+        cls = type(layer).__name__
+        t = None
+        # activation quantizers: ours handles keep_negative / symmetric, which hls4ml ignores
+        q = _act_quantizer(layer)
+        if q is not None:
+            target = layer.name if cls == "QActivation" else f"{layer.name}_{_act_name(layer)}"
+            t = fixed_type_for_quantizer(q)
+            if target in names and t is not None:
+                names[target].setdefault("Precision", {})["result"] = t.hls4ml()
+            elif target in names:
+                notes.append(f"{target}: quantizer {quantizer_config(q)[0]} has no exact ap_fixed twin")
+            if cls != "QActivation" and t is not None and quantizer_config(q)[0] == "quantized_bits":
+                linear_results[layer.name] = t.hls4ml()  # Q-layer(activation=quantized_bits(...))
+        # hls4ml 1.3 drops a QActivation(quantized_bits) that follows a Dense/Conv/BN whose result
+        # is 'auto' (MergeLinearActivation only carries QONNX quantizers over): give that parent
+        # the quantizer's type so the cast happens in the parent's result instead
+        if cls == "QActivation" and t is not None and _act_name_of_quantizer(layer) == "linear":
+            parent = _inbound(layer)
+            while parent is not None and type(parent).__name__ == "Dropout":
+                parent = _inbound(parent)
+            if (parent is not None and parent.name in names and type(parent).__name__ in (
+                    "QDense", "QConv1D", "QConv2D", "Dense", "Conv1D", "Conv2D",
+                    "BatchNormalization", "QBatchNormalization")):
+                linear_results[parent.name] = t.hls4ml()
+        # average pooling: hls4ml's 'auto' result is the input type, which drops the fraction
+        # bits the mean needs; keep log2(pool area) more (exact for power-of-two pools)
+        if cls in ("AveragePooling1D", "AveragePooling2D") and layer.name in names:
+            src_t = _output_type(_inbound(layer), in_t)
+            pool = int(np.prod(layer.pool_size))
+            if src_t is not None:
+                e = math.ceil(math.log2(pool)) if pool > 1 else 0
+                avg_t = FixedType(src_t.width + e, src_t.integer, src_t.signed)
+                names[layer.name].setdefault("Precision", {})["result"] = avg_t.hls4ml()
+                if pool & (pool - 1):
+                    notes.append(f"{layer.name}: pool of {pool} is not a power of two (mean truncated)")
+            else:
+                notes.append(f"{layer.name}: input type unknown; average pooling result left to hls4ml")
+        # un-quantized biases of quantized layers: value-sized, fine-grained types
+        if (cls in ("QDense", "QConv1D", "QConv2D") and getattr(layer, "use_bias", False)
+                and getattr(layer, "bias_quantizer_internal", None) is None and layer.name in names):
+            b = layer.get_weights()[1]
+            names[layer.name]["Precision"]["bias"] = _po2_bits_for(b, bias_frac_bits).hls4ml()
+            notes.append(f"{layer.name}: float bias given {bias_frac_bits} fractional bits")
+        if cls in ("Dense", "Conv1D", "Conv2D") and layer.name in names:
+            notes.append(f"{layer.name}: float {cls} weights use {default_precision} (not exact)")
+        if cls in ("QDense", "QConv1D", "QConv2D", "Dense", "Conv1D", "Conv2D") and layer.name in names:
+            prec = names[layer.name].setdefault("Precision", {})
+            prec["accum"] = "auto"
+            prec["result"] = "auto"
+        # batchnorm: hls4ml computes scale = gamma/sqrt(var+eps), bias = beta - mean*scale
+        if cls in ("BatchNormalization", "QBatchNormalization") and layer.name in names:
+            scale, bias = _bn_scale_bias(layer)
+            prec = names[layer.name].setdefault("Precision", {})
+            prec["scale"] = _po2_bits_for(scale, bn_frac_bits).hls4ml()
+            prec["bias"] = _po2_bits_for(bias, bn_frac_bits).hls4ml()
+            prec["result"] = "auto"
+    for parent_name, type_str in linear_results.items():
+        names[parent_name].setdefault("Precision", {})["result"] = type_str
+        # the identity activation hls4ml splits off the parent must not re-cast it (to the
+        # default precision); with equal types hls4ml removes it
+        split = f"{parent_name}_linear"
+        if split in names:
+            names[split].setdefault("Precision", {})["result"] = type_str
+    if softmax == "accurate":
+        for layer in keras_model.layers:
+            act = getattr(layer, "activation", None)
+            is_softmax = (type(layer).__name__ == "Softmax"
+                          or (type(layer).__name__ == "Activation" and getattr(act, "__name__", "") == "softmax"))
+            split = f"{layer.name}_softmax"
+            target = layer.name if is_softmax else (split if split in names else None)
+            if target and target in names:
+                n = int(np.prod([d for d in layer.output_shape[1:] if d]))
+                types = softmax_precisions(n)
+                entry = names[target]
+                entry.setdefault("Precision", {})["result"] = types.pop("result")
+                entry["Precision"]["accum"] = types["accum"]
+                # hls4ml 1.3 reads softmax's table types only from layer-level '<name>_t' keys;
+                # the same names under 'Precision' are silently ignored
+                for key, val in types.items():
+                    entry.setdefault("Precision", {}).pop(key, None)
+                    entry[f"{key}_t"] = val
+    elif softmax != "hls4ml":
+        raise ValueError(f"softmax must be 'accurate' or 'hls4ml', got {softmax!r}")
+    if trace:
+        for entry in names.values():
+            entry["Trace"] = True
+    cfg["hwflow"] = {"io_type": io_type, "input_type": in_t.cpp() if in_t else None, "notes": notes}
+    return cfg
+
+
+def softmax_precisions(n: int, table_bits: int = 10) -> dict[str, str]:
+    """Types for hls4ml's softmax tables, sized for ``n`` classes (``stable`` implementation).
+
+    * ``inp_norm`` (``x_max - x``, addresses the exp table by its top ``table_bits`` bits):
+      ``ufixed<table_bits+2, 3, TRN, SAT>`` covers [0, 8) in steps of 1/128 and *saturates*
+      (exp(-8) < 4e-4; hls4ml's default wraps, so a logit far below the max could look close);
+    * ``exp_table`` (values in (0, 1]): ``ufixed<18, 1>``, 17 fractional bits instead of 10;
+    * ``accum`` / ``inv_inp`` (sum of exps, in [1, n]): just enough integer bits for ``n``, so
+      the inverse table (addressed by the top bits of the sum) is as fine as possible;
+    * ``inv_table`` (1/sum in [1/n, 1]) and ``result``: ``ufixed<18, 1>`` / ``ufixed<16, 1>``.
+    """
+    s = math.floor(math.log2(max(n, 2))) + 1  # sums lie in [1, n] < 2**s
+    return {
+        "inp_norm": f"ufixed<{table_bits + 2},3,TRN,SAT>",
+        "exp_table": "ufixed<18,1,RND,SAT>",
+        "accum": f"ufixed<{18 + s},{1 + s},RND,SAT>",
+        "inv_inp": f"ufixed<{18 + s},{1 + s},RND,SAT>",
+        "inv_table": "ufixed<18,1,RND,SAT>",
+        "result": "ufixed<16,1,RND,SAT>",
+    }
+
+
+def converter_kwargs(cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split :func:`hls_config_for`'s result into (hls_config, extra converter kwargs)."""
+    cfg = dict(cfg)
+    meta = cfg.pop("hwflow", {})
+    return cfg, {"io_type": meta.get("io_type", "io_parallel")}
+
+
+def _bn_scale_bias(layer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """hls4ml's folding of a Keras BatchNormalization (see hls4ml model/layers.py)."""
+    cfg = layer.get_config()
+    eps = float(cfg.get("epsilon", 1e-3))
+    weights = {w.name.split("/")[-1].split(":")[0]: w.numpy() for w in layer.weights}
+    n = int(layer.weights[0].shape[-1]) if layer.weights else 0
+    gamma = weights.get("gamma", np.ones(n))
+    beta = weights.get("beta", np.zeros(n))
+    mean = weights.get("moving_mean", np.zeros(n))
+    var = weights.get("moving_variance", np.ones(n))
+    scale = gamma / np.sqrt(var + eps)
+    return scale, beta - mean * scale
+
+
+# ------------------------------------------------------------------------------ comparison
+@dataclass
+class LayerMatch:
+    keras_name: str
+    hls_name: str
+    table_based: bool
+
+
+def match_layers(keras_model: Any, hls_layers: dict[str, str]) -> list[LayerMatch]:
+    """Pair Keras layers with the hls4ml layers computing the same tensor, in graph order.
+
+    ``hls_layers`` maps hls4ml layer name -> activation/class descriptor (lower case). When
+    hls4ml split ``Dense(..., activation=a)`` into ``name`` and ``name_a``, the Keras output is
+    the activation's.
+    """
+    out: list[LayerMatch] = []
+    for layer in keras_model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if type(layer).__name__ == "QActivation" and layer.name not in hls_layers:
+            # absorbed into its parent's result type (see hls_config_for): the parent's firmware
+            # output is this quantizer's output
+            parent = _inbound(layer)
+            while parent is not None and type(parent).__name__ == "Dropout":
+                parent = _inbound(parent)
+            if parent is not None and out and out[-1].keras_name == parent.name:
+                out[-1] = LayerMatch(layer.name, out[-1].hls_name, out[-1].table_based)
+            continue
+        act = _act_name(layer)
+        candidates = ([f"{layer.name}_{act}"] if act else []) + [layer.name]
+        for c in candidates:
+            if c in hls_layers:
+                kind = hls_layers[c]
+                out.append(LayerMatch(layer.name, c, kind in TABLE_ACTIVATIONS))
+                break
+    return out
+
+
+def _hls_layer_kinds(hls_model: Any) -> dict[str, str]:
+    kinds = {}
+    for lyr in hls_model.get_layers():
+        if lyr.class_name == "Softmax":
+            kinds[lyr.name] = "softmax"
+        elif lyr.class_name in ("Activation", "ParametrizedActivation"):
+            kinds[lyr.name] = str(lyr.get_attr("activation", "")).lower()
+        else:
+            kinds[lyr.name] = lyr.class_name.lower()
+    return kinds
+
+
+def keras_layer_outputs(keras_model: Any, x: np.ndarray, names: list[str], batch_size: int = 4096
+                        ) -> dict[str, np.ndarray]:
+    """Outputs of the named Keras layers on ``x`` (one extra model, one predict call)."""
+    import tensorflow as tf
+
+    if not names:
+        return {}
+    probe = tf.keras.Model(keras_model.inputs, [keras_model.get_layer(n).output for n in names])
+    outs = probe.predict(x, batch_size=batch_size, verbose=0)
+    if len(names) == 1:
+        outs = [outs]
+    return {n: np.asarray(o) for n, o in zip(names, outs)}
+
+
+def _stats(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    a2 = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+    b2 = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
+    diff = np.abs(a2 - b2)
+    same = np.all(a2 == b2, axis=1)
+    return {
+        "exact_fraction": float(same.mean()) if len(same) else None,
+        "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+        "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,
+        "worst_sample": int(np.argmax(diff.max(axis=1))) if diff.size else None,
+    }
+
+
+def compare(keras_model: Any, x: np.ndarray, y_hls: np.ndarray, *, hls_model: Any = None,
+            hls_layer_outputs: dict[str, np.ndarray] | None = None, y_keras: np.ndarray | None = None,
+            trace_samples: int = 2000, per_layer: bool | None = None) -> dict[str, Any]:
+    """Compare the firmware's outputs (C-sim or fast emulator) with the QKeras model.
+
+    Returns the fields of emulate.json: ``samples``, ``argmax_agreement``, ``exact_fraction``
+    (samples whose every output equals Keras' bit for bit), ``max_abs_diff``,
+    ``first_divergent_layer`` (first layer, in graph order, that should be exact and is not;
+    None when all are), ``output_table_based`` (the last layer is a lookup-table activation, so
+    the final output cannot be exact), ``exact_fraction_before_tables`` (exactness of the last
+    layer before that table) and ``layers``: one row per matched layer.
+
+    Per-layer outputs come from ``hls_layer_outputs`` (e.g. :meth:`FastEmulator.predict_layers`,
+    bit-identical to C-sim) or, when absent and something diverges, from ``hls_model.trace`` on
+    the first ``trace_samples`` samples (recompiles the project with tracing; slow).
+    ``per_layer``: None (default) traces only when needed, True always, False never.
+    """
+    x = np.asarray(x)
+    y_hls = np.asarray(y_hls, dtype=np.float64).reshape(len(x), -1)
+    if y_keras is None:
+        y_keras = np.asarray(keras_model.predict(x, batch_size=4096, verbose=0))
+    y_keras = np.asarray(y_keras).reshape(len(x), -1)
+    final = _stats(y_hls, y_keras)
+    result: dict[str, Any] = {
+        "samples": len(x),
+        "argmax_agreement": float(np.mean(np.argmax(y_hls, 1) == np.argmax(y_keras, 1))) if len(x) else None,
+        "exact_fraction": final["exact_fraction"],
+        "max_abs_diff": final["max_abs_diff"],
+        "worst_sample": final["worst_sample"],
+        "first_divergent_layer": None,
+        "output_table_based": False,
+        "exact_fraction_before_tables": None,
+        "layers": [],
+        "layer_samples": None,
+        "layer_source": None,
+    }
+    if hls_model is None and hls_layer_outputs is None:
+        return result
+    kinds = _hls_layer_kinds(hls_model) if hls_model is not None else {
+        k: "" for k in (hls_layer_outputs or {})}
+    matches = match_layers(keras_model, kinds)
+    if matches:
+        result["output_table_based"] = matches[-1].table_based
+    n_layer = len(x)
+    source = "fast-emulator"
+    if per_layer is False:
+        return result
+    if hls_layer_outputs is None:
+        if per_layer is None and final["exact_fraction"] == 1.0 and not result["output_table_based"]:
+            return result  # nothing to explain
+        n_layer = min(len(x), trace_samples)
+        _, hls_layer_outputs = hls_model.trace(np.ascontiguousarray(x[:n_layer], dtype=np.float64))
+        source = "hls4ml-trace"
+    present = [m for m in matches if m.hls_name in hls_layer_outputs]
+    k_out = keras_layer_outputs(keras_model, x[:n_layer], [m.keras_name for m in present])
+    rows = []
+    for m in present:
+        h = np.asarray(hls_layer_outputs[m.hls_name])[:n_layer]
+        k = k_out[m.keras_name]
+        if h.reshape(len(h), -1).shape != k.reshape(len(k), -1).shape:
+            continue
+        st = _stats(h, k)
+        rows.append({"keras_layer": m.keras_name, "hls_layer": m.hls_name, "kind": kinds.get(m.hls_name, ""),
+                     "table_based": m.table_based, **st})
+    result["layers"] = rows
+    result["layer_samples"] = n_layer
+    result["layer_source"] = source
+    for r in rows:
+        if not r["table_based"] and r["exact_fraction"] is not None and r["exact_fraction"] < 1.0:
+            result["first_divergent_layer"] = r["hls_layer"]
+            break
+    exact_rows = [r for r in rows if not r["table_based"]]
+    if result["output_table_based"] and exact_rows:
+        result["exact_fraction_before_tables"] = exact_rows[-1]["exact_fraction"]
+    return result
+
+
+def format_layer_table(result: dict[str, Any]) -> str:
+    """A plain-text per-layer table for logs and reports."""
+    rows = result.get("layers") or []
+    if not rows:
+        return "(no per-layer comparison)"
+    head = f"{'layer':<24} {'kind':<14} {'exact':>8} {'max|diff|':>12} {'mean|diff|':>12}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        flag = " (table)" if r["table_based"] else ""
+        lines.append(f"{r['hls_layer']:<24} {r['kind'][:14]:<14} {r['exact_fraction']:>8.4f} "
+                     f"{r['max_abs_diff']:>12.3g} {r['mean_abs_diff']:>12.3g}{flag}")
+    return "\n".join(lines)
