@@ -103,7 +103,9 @@ def build_results(ctx) -> dict[str, Any]:
     if dep:
         r["accuracy"]["board"] = _num(dep.get("accuracy_board"))
         r["deploy"] = {k: dep.get(k) for k in ("transport", "outputs_match_csim", "exact_fraction",
-                                               "n_inferences", "sensor", "source", "energy_note", "harness")}
+                                               "n_inferences", "sensor", "source", "energy_note", "harness",
+                                               "accuracy_csim_on_vectors")}
+        r["deploy"]["test_vectors"] = (dep.get("comparison") or {}).get("samples")
     if dep and dep.get("energy"):
         e = dep["energy"]
         r["power"] = {"active_w": _num(dep.get("power", {}).get("active_w")),

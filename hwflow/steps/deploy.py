@@ -111,11 +111,13 @@ def run(ctx: Context) -> dict[str, Any]:
     else:
         raw = _run_ssh(ctx, t, out)
     res = normalise(ctx, raw, bundle, t)
+    res["accuracy_csim_on_vectors"] = _csim_accuracy_on_vectors(pkg)
     if (out / "power.csv").exists():
         shutil.copyfile(out / "power.csv", ctx.path("power.csv"))
     atomic_write_json(ctx.path("deploy.json"), res)
     cmp_ = res.get("comparison") or {}
-    ctx.log(f"{t.describe()}: board accuracy {res.get('accuracy_board')}, outputs equal C-sim on "
+    ctx.log(f"{t.describe()}: board accuracy {res.get('accuracy_board')} (C-sim on the same "
+            f"{cmp_.get('samples')} vectors: {res.get('accuracy_csim_on_vectors')}), outputs equal C-sim on "
             f"{cmp_.get('exact_equal')}/{cmp_.get('samples')} test vectors; energy "
             f"{(res.get('energy') or {}).get('uj_per_inference')} µJ/inference ({res.get('source')})")
     if res.get("outputs_match_csim") is False:
@@ -218,6 +220,21 @@ def _ssh_fail(ctx: Context, t: Target, p: subprocess.CompletedProcess, what: str
         raise ToolMissing(f"board {t.host} unreachable while {what}: {_last_line(p.stderr)}",
                           hint="the connection was refused or dropped; check the board and retry")
     raise StepFailed(f"{what} on {t.host} failed (exit {p.returncode})", log=str(ctx.log_path()), tail=p.stderr[-2000:])
+
+
+def _csim_accuracy_on_vectors(pkg: Path) -> float | None:
+    """C-sim accuracy on exactly the vectors the board ran (board accuracy must equal it)."""
+    import numpy as np
+
+    try:
+        y_csim = np.load(pkg / "vectors" / "y_csim.npy", allow_pickle=False)
+        labels = np.load(pkg / "vectors" / "y_true.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    y_csim = y_csim.reshape(len(y_csim), -1)
+    if y_csim.shape[1] < 2 or len(labels) != len(y_csim):
+        return None
+    return float(np.mean(np.argmax(y_csim, axis=1) == labels))
 
 
 def _last_line(text: str | None) -> str:

@@ -69,7 +69,8 @@ def test_emulated_deploy_matches_csim_and_is_labelled(run):
     dep = json.loads((run["work"] / "deploy.json").read_text())
     assert dep["outputs_match_csim"] is True
     assert dep["comparison"]["exact_fraction"] == 1.0
-    assert res["accuracy"]["board"] == pytest.approx(res["accuracy"]["csim"])
+    assert res["accuracy"]["board"] == pytest.approx(dep["accuracy_csim_on_vectors"])
+    assert res["deploy"]["test_vectors"] == 100  # the whole (small) test split
     assert res["energy"]["source"] == "emulated"
     assert res["power"]["source"] == "emulated"
     assert res["energy"]["uj_per_inference"] > 0
