@@ -43,7 +43,12 @@ def make_distiller(student, teacher_logits, temperature: float, alpha: float):
     """A Keras model whose fit() trains ``student`` against labels and a float teacher.
 
     loss = alpha * CE(y, student) + (1 - alpha) * T^2 * KL(softmax(t/T) || softmax(s/T)),
-    with s and t the logits below the final softmax (Hinton et al. 2015).
+    with s and t the logits below the final softmax (Hinton et al. 2015). The T^2 factor keeps
+    the soft-target gradients on the same scale as the hard ones whatever the temperature.
+
+    ``student`` may be wrapped for pruning: its logits sub-model shares the wrapped layers, so
+    the single training call per batch advances the pruning step exactly once, and
+    ``UpdatePruningStep`` finds the wrappers through the distiller's tracked sub-models.
     """
     import tensorflow as tf
 
@@ -55,14 +60,16 @@ def make_distiller(student, teacher_logits, temperature: float, alpha: float):
             self.student = student
             self.student_logits = student_logits
             self.teacher_logits = teacher_logits
-            self.ce = tf.keras.losses.SparseCategoricalCrossentropy()
+            # From logits: softmax then log inside one op is stable where probabilities underflow.
+            self.ce = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
             self.kl = tf.keras.losses.KLDivergence()
             self.acc = tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")
             self.loss_tracker = tf.keras.metrics.Mean(name="loss")
+            self.soft_tracker = tf.keras.metrics.Mean(name="distillation_loss")
 
         @property
         def metrics(self):
-            return [self.loss_tracker, self.acc]
+            return [self.loss_tracker, self.acc, self.soft_tracker]
 
         def call(self, x, training=False):
             return self.student(x, training=training)
@@ -72,22 +79,23 @@ def make_distiller(student, teacher_logits, temperature: float, alpha: float):
             t = self.teacher_logits(x, training=False)
             with tf.GradientTape() as tape:
                 s = self.student_logits(x, training=True)
-                probs = tf.nn.softmax(s)
-                hard = self.ce(y, probs)
+                hard = self.ce(y, s)
                 soft = self.kl(tf.nn.softmax(t / temperature), tf.nn.softmax(s / temperature))
                 loss = alpha * hard + (1.0 - alpha) * (temperature ** 2) * soft
+            # Only the student learns: the teacher is a separate, already trained float model.
             grads = tape.gradient(loss, self.student.trainable_variables)
             self.optimizer.apply_gradients(zip(grads, self.student.trainable_variables))
             self.loss_tracker.update_state(loss)
-            self.acc.update_state(y, probs)
+            self.soft_tracker.update_state(soft)
+            self.acc.update_state(y, s)
             return {m.name: m.result() for m in self.metrics}
 
         def test_step(self, data):
             x, y = data
-            probs = self.student(x, training=False)
-            self.loss_tracker.update_state(self.ce(y, probs))
-            self.acc.update_state(y, probs)
-            return {m.name: m.result() for m in self.metrics}
+            s = self.student_logits(x, training=False)
+            self.loss_tracker.update_state(self.ce(y, s))
+            self.acc.update_state(y, s)
+            return {m.name: m.result() for m in self.metrics[:2]}
 
     return Distiller()
 
@@ -110,13 +118,31 @@ def fit(model, x, y, *, epochs: int, batch_size: int, lr: float, val_fraction: f
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
 
+def pruning_schedule_steps(steps_total: int, begin_fraction: float,
+                           end_fraction: float) -> tuple[int, int, int]:
+    """(begin_step, end_step, frequency) such that the final sparsity is really applied.
+
+    TF-MOT updates the masks only at steps where ``(step - begin) % frequency == 0`` and
+    ``begin <= step <= end``; if ``end - begin`` is not a multiple of the frequency, the last
+    update happens before ``end_step`` with a sparsity below the target. The pruning step
+    counts training batches from 1, so ``end`` must also be at most ``steps_total``.
+    """
+    steps_total = max(1, int(steps_total))
+    begin = min(int(steps_total * begin_fraction), steps_total - 1)
+    end = min(steps_total, max(begin + 1, int(steps_total * end_fraction)))
+    frequency = max(1, (end - begin) // 20)
+    # Snap end down onto the update grid; it stays >= begin + frequency > begin.
+    end = begin + frequency * ((end - begin) // frequency)
+    return begin, end, frequency
+
+
 def pruning_wrap(model, sparsity: float, steps_total: int, begin_fraction: float, end_fraction: float):
+    """Wrap every prunable layer (QDense/QConv included) for magnitude pruning to ``sparsity``."""
     import tensorflow_model_optimization as tfmot
 
-    begin = int(steps_total * begin_fraction)
-    end = max(begin + 1, int(steps_total * end_fraction))
+    begin, end, frequency = pruning_schedule_steps(steps_total, begin_fraction, end_fraction)
     schedule = tfmot.sparsity.keras.PolynomialDecay(initial_sparsity=0.0, final_sparsity=sparsity,
-                                                    begin_step=begin, end_step=end, frequency=max(1, (end - begin) // 20))
+                                                    begin_step=begin, end_step=end, frequency=frequency)
     return tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=schedule)
 
 
@@ -136,4 +162,10 @@ def layer_sparsity(model) -> dict[str, float]:
 
 
 def steps_per_epoch(n: int, batch_size: int, val_fraction: float) -> int:
-    return math.ceil(n * (1.0 - (val_fraction or 0.0)) / batch_size)
+    """Batches per epoch exactly as Keras counts them with ``validation_split``.
+
+    Keras keeps ``floor(n * (1 - val))`` samples for training; over-counting here would put
+    the pruning schedule's end after the last step, and the target sparsity would never be hit.
+    """
+    n_train = int(math.floor(n * (1.0 - (val_fraction or 0.0)))) if val_fraction else n
+    return max(1, math.ceil(n_train / batch_size))
