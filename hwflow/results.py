@@ -52,6 +52,11 @@ def build_results(ctx) -> dict[str, Any]:
 
     r["accuracy"]["float"] = _num(train.get("accuracy_float"))
     r["accuracy"]["quantized"] = _num(train.get("accuracy_quantized"))
+    if train.get("distillation"):
+        r["accuracy"]["quantized_no_distillation"] = _num(train.get("accuracy_quantized_no_distillation"))
+        r["distillation"] = train.get("distillation")
+    if train.get("pruning"):
+        r["pruning"] = train.get("pruning")
     if emu:
         r["accuracy"]["csim"] = _num(emu.get("accuracy_csim"))
         for k in ("samples", "argmax_agreement", "exact_fraction", "max_abs_diff", "samples_per_s"):

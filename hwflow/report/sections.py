@@ -389,6 +389,35 @@ def accuracy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             prev = v
     s.blocks.append(Table(["stage", "accuracy", "change", "source", "what"], rows))
 
+    dist = r.get("distillation") or {}
+    if dist:
+        src = "software:qkeras"
+        gain = dist.get("gain")
+        s.blocks.append(
+            Table(
+                ["knowledge distillation", "value"],
+                [
+                    ["float teacher", _v(fmt_acc(dist.get("teacher_accuracy")), src)],
+                    ["quantized student, with the teacher", _v(fmt_acc(dist.get("accuracy_with")), src)],
+                    ["the same student without the teacher", _v(fmt_acc(dist.get("accuracy_without")), src)],
+                    ["effect of distillation", f"{100 * gain:+.2f} pt" if gain is not None else "not known"],
+                    ["temperature, alpha", f"{dist.get('temperature')}, {dist.get('alpha')}"],
+                ],
+                caption="Same seed, epochs and pruning for both students: the difference is the teacher's loss.",
+            )
+        )
+    pr = r.get("pruning") or {}
+    if pr.get("achieved"):
+        ach = pr["achieved"]
+        s.blocks.append(
+            Table(
+                ["pruning", "value"],
+                [
+                    ["target sparsity", fmt_pct(pr.get("target_sparsity"), 1)],
+                    ["achieved on the quantized weights", fmt_pct(ach.get("overall"), 2)],
+                ],
+            )
+        )
     cs = r.get("csim") or {}
     if any(cs.get(k) is not None for k in ("samples", "argmax_agreement", "exact_fraction", "max_abs_diff")):
         csrc = "emulated"
