@@ -186,10 +186,23 @@ def test_accepted_names_stay_inside_build_and_reports(tmp_path_factory, name):
     assert (build / "r").resolve() in ctx.reports_dir.resolve().parents
 
 
+LARGE = settings(max_examples=int(os.environ.get("HWFLOW_FUZZ_LARGE_EXAMPLES", "5000")), deadline=None,
+                 suppress_health_check=list(HealthCheck), database=None)
+
+
 @pytest.mark.fuzz_large
-def test_large_budget_marker_runs_more(monkeypatch):
-    """`pytest -m fuzz_large` with HWFLOW_FUZZ_EXAMPLES=5000 reruns the suites above with a bigger budget."""
-    assert BUDGET >= 1
+@LARGE
+@given(doc=mutated(BASE))
+def test_large_budget_mutated_designs(tmp_path_factory, doc):
+    """`pytest -m fuzz_large`: the design fuzzing with a 5,000-case budget."""
+    _check_file(tmp_path_factory.mktemp("fzl", numbered=True), _dump(doc), "design")
+
+
+@pytest.mark.fuzz_large
+@LARGE
+@given(doc=mutated(BASE_BOARD))
+def test_large_budget_mutated_boards(tmp_path_factory, doc):
+    _check_file(tmp_path_factory.mktemp("fzl", numbered=True), _dump(doc), "board")
 
 
 def test_fuzz_budget_reached():
