@@ -7,7 +7,6 @@ Exit codes (CONTRACT.md): 0 success, 2 bad input, 3 missing tool/board/resource,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path

@@ -722,7 +722,8 @@ def _build_conv(layer, src, out_t, out_shape, project_dir, io_type):
     def fn(a: np.ndarray, owned: bool) -> np.ndarray:
         return aff(prep(a)).reshape((a.shape[0], *out_shape))
 
-    return fn, {**aff.info(), "_affine": aff, "_prep": prep, "kernel": [kh, kw] if dims == 2 else [kw], "stride": [sh, sw] if dims == 2 else [sw]}
+    geometry = {"kernel": [kh, kw] if dims == 2 else [kw], "stride": [sh, sw] if dims == 2 else [sw]}
+    return fn, {**aff.info(), "_affine": aff, "_prep": prep, **geometry}
 
 
 def _build_activation(layer, src, out_t, out_shape, project_dir, io_type):

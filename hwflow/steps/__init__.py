@@ -1,3 +1,3 @@
 """The flow's steps; importing this package registers them in order."""
 
-from . import train, convert, emulate, estimate, synth, package, deploy, report  # noqa: F401
+from . import convert, deploy, emulate, estimate, package, report, synth, train  # noqa: F401

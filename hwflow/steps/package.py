@@ -31,7 +31,6 @@ def _settings(ctx: Context) -> dict[str, Any]:
 
 
 def io_spec(ctx: Context) -> dict[str, Any]:
-    conv = ctx.step_json("convert") or {}
     x, y = _vectors(ctx)
     spec: dict[str, Any] = {"input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:])}
     # Both hls4ml's VivadoAccelerator wrapper and hwflow's own AXI-stream wrapper (synth) carry

@@ -23,8 +23,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..config import (Design, _check_layer_semantics, check_safe_name, deep_merge, load_board, read_yaml,
-                      resolve_design_path, resolved_dict, validation_message)
+from ..config import (
+    Design,
+    _check_layer_semantics,
+    check_safe_name,
+    deep_merge,
+    load_board,
+    read_yaml,
+    resolve_design_path,
+    resolved_dict,
+    validation_message,
+)
 from ..errors import BadInput, HwflowError
 from ..fileio import hash_obj
 from ..paths import designs_dir, project_root

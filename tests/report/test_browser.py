@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _chromium import PageCheck, check_page, find_chromium
+from _report_data import PYNQ_Z2, full_results, write_workdir
 
 from hwflow.report.compare import load_runs, render_comparison
 from hwflow.report.render import render_report
 from hwflow.results import empty_results
-
-from _chromium import PageCheck, check_page, find_chromium
-from _report_data import PYNQ_Z2, full_results, write_workdir
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None,

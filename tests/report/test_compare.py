@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _report_data import ESTIMATE, MEASURED, full_results
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,14 +18,12 @@ from hwflow.errors import BadInput
 from hwflow.report.compare import (
     compare_name,
     objective_value,
-    parse_objective,
     pareto_front,
+    parse_objective,
     render_sweep_report,
     resolve_run,
 )
 from hwflow.results import empty_results
-
-from _report_data import ESTIMATE, MEASURED, full_results
 
 # ------------------------------------------------------------------------------ objectives
 

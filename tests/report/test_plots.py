@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _report_data import PYNQ_Z2, full_results, write_workdir
 
 from hwflow.report import plots
 from hwflow.report.compare import load_runs, render_comparison
 from hwflow.report.extras import load_anchors
 from hwflow.report.render import render_report
 from hwflow.results import empty_results
-
-from _report_data import PYNQ_Z2, full_results, write_workdir
 
 UNIT = re.compile(r"\([^()]*(?:%|\bW\b|\bs\b|\bJ\b|1/J|\bcount\b)[^()]*\)")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _report_data import ESTIMATE, PYNQ_Z2, VENDOR, power_rows
 
 from hwflow.report.doc import CSP
 from hwflow.report.extras import collect_extras, read_power_csv
@@ -18,8 +19,6 @@ from hwflow.report.render import render_report
 from hwflow.report.sections import fits, missing_word, resource_views
 from hwflow.report.sources import fmt_num, source_kind
 from hwflow.results import empty_results
-
-from _report_data import ESTIMATE, PYNQ_Z2, VENDOR, power_rows
 
 SECTION_IDS = ("summary", "accuracy", "resources", "latency", "power", "energy", "layers", "provenance")
 

@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from hwflow.fileio import atomic_write_json
 from hwflow.flow import workdir_lock
 

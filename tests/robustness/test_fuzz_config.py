@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwflow.cli import main
-from hwflow.config import Board, Design, load_board, load_design
+from hwflow.config import Design, load_board, load_design
 from hwflow.errors import BadInput
 from hwflow.flow import Options, make_context
 from hwflow.paths import designs_dir
@@ -149,8 +149,9 @@ def test_random_bytes_never_crash(tmp_path_factory, data):
 def test_schema_errors_name_a_key_path(doc):
     """Straight through the schema (no file): a rejection is BadInput whose lines carry 'path: reason'."""
     STATS["cases"] += 1
-    from hwflow.config import _check_layer_semantics, validation_message
     from pydantic import ValidationError
+
+    from hwflow.config import _check_layer_semantics, validation_message
 
     if not isinstance(doc, dict):
         return

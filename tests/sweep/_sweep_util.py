@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 TINY_DESIGN = """
 name: tiny_sw
 dataset: {name: digits, max_samples: 300}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
+from _sweep_util import write_sweep
+
 from hwflow.cli import main
 from hwflow.config import load_board
 from hwflow.flow import STEPS, Options, _load_steps, make_context, step_key
 from hwflow.sweep.spec import expand_points, load_sweep
 from hwflow.sweep.worker import adopt_training
-
-from _sweep_util import write_sweep
 
 
 def _ctx(point, workdir):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from _sweep_util import write_sweep
 
 from hwflow.sweep.runner import run_sweep
 from hwflow.sweep.spec import load_sweep
-
-from _sweep_util import write_sweep
 
 pytest.importorskip("distributed")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from _sweep_util import write_sweep
 
 from hwflow.cli import main
 from hwflow.config import load_design
@@ -12,8 +13,6 @@ from hwflow.errors import BadInput
 from hwflow.sweep.promote import promote
 from hwflow.sweep.runner import assemble
 from hwflow.sweep.spec import expand_points, load_sweep, point_id
-
-from _sweep_util import write_sweep
 
 
 def _doc(tiny_dir):

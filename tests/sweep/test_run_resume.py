@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from _sweep_util import write_sweep
+
 from hwflow.sweep.runner import run_sweep
 from hwflow.sweep.spec import load_sweep
-
-from _sweep_util import write_sweep
 
 SWEEP = """
 name: resume_sw

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _sweep_util import write_sweep
 
 from hwflow.cli import main
 from hwflow.errors import BadInput
 from hwflow.sweep.spec import combinations, expand_points, load_sweep, parse_path
-
-from _sweep_util import write_sweep
 
 SHIPPED = Path(__file__).resolve().parents[2] / "designs" / "sweeps"
 

@@ -7,11 +7,10 @@ import json
 
 import numpy as np
 import pytest
+from _sweep_util import TINY_DESIGN
 
 from hwflow.config import Design, deep_merge, load_board
 from hwflow.flow import Options, make_context, run_flow
-
-from _sweep_util import TINY_DESIGN
 
 
 def _ctx(tmp_path, over):
