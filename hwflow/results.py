@@ -118,7 +118,7 @@ def build_results(ctx) -> dict[str, Any]:
         r["energy"] = {"uj_per_inference": _num(e.get("uj_per_inference")),
                        "inferences_per_joule": _num(e.get("inferences_per_joule")),
                        "accuracy_per_joule": _num(e.get("accuracy_per_joule")), "source": dep.get("source")}
-        for extra in ("uncertainty_uj", "dynamic_uj_per_inference", "model"):
+        for extra in ("uncertainty_uj", "dynamic_uj_per_inference", "model", "mode"):
             if e.get(extra) is not None:
                 r["energy"][extra] = e.get(extra)
     elif est.get("energy"):
@@ -127,7 +127,8 @@ def build_results(ctx) -> dict[str, Any]:
                       "source": e.get("source")}
         r["energy"] = {"uj_per_inference": _num(e.get("uj_per_inference")),
                        "inferences_per_joule": _num(e.get("inferences_per_joule")),
-                       "accuracy_per_joule": _num(e.get("accuracy_per_joule")), "source": e.get("source")}
+                       "accuracy_per_joule": _num(e.get("accuracy_per_joule")), "source": e.get("source"),
+                       "mode": e.get("mode")}
 
     # Throughput: measured on a board when deployed there, else one result per II (vendor/estimate).
     r["throughput"] = {"samples_per_s": None, "source": None}

@@ -887,6 +887,17 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             dash,
         ),
         ("energy above idle (dynamic)", _v(fmt_energy_uj(m.get("energy_dynamic_uj_per_inference")), src, miss), dash),
+        (
+            "time basis",
+            V(str(en.get("mode"))) if en.get("mode") else dash,
+            V(str(est_e.get("mode") or "batch-1: latency")) if isinstance(est_e, dict) else dash,
+        ),
+        (
+            "energy per inference when streaming (one result per II)",
+            _v(fmt_energy_uj(uj), src, miss) if "II" in str(en.get("mode") or "") else dash,
+            _v(fmt_energy_uj(num(est_e.get("streaming_uj_per_inference"))), esrc, "—")
+            if isinstance(est_e, dict) else dash,
+        ),
         ("inferences per joule", _v(fmt_num(ipj), src, miss), _v(fmt_num(e_ipj), esrc, "—")),
         ("accuracy per joule (accuracy × inferences/J)", _v(fmt_num(apj), src, miss), _v(fmt_num(e_apj), esrc, "—")),
         (

@@ -269,6 +269,7 @@ def normalise(ctx: Context, raw: dict[str, Any], bundle: dict[str, Any], t: Targ
                              "accuracy_per_joule": (acc * ipj) if acc is not None else None,
                              "model": f"simulated board power {active:.3g} W x modelled {sps:.3g} s/inference "
                                       f"({emu.get('seconds_per_sample_source')})",
+                             "mode": "streaming: II x clock (modelled), batches through the DMA",
                              "power_source": (emu.get("power_model") or {}).get("source"),
                              "note": (emu.get("power_model") or {}).get("note")}
             res["power"] = {"active_w": active, "idle_w": idle}
@@ -287,6 +288,7 @@ def normalise(ctx: Context, raw: dict[str, Any], bundle: dict[str, Any], t: Targ
         if e is not None:
             ipj = m.get("inferences_per_joule")
             res["energy"] = {"uj_per_inference": e, "uncertainty_uj": m.get("energy_uj_per_inference_uncertainty"),
+                             "mode": "measured: batches through the DMA, run-phase energy / inferences",
                              "dynamic_uj_per_inference": m.get("energy_dynamic_uj_per_inference"),
                              "inferences_per_joule": ipj,
                              "accuracy_per_joule": (acc * ipj) if (acc is not None and ipj) else None}

@@ -70,6 +70,7 @@ def estimate_for(ctx: Context, project: Path, board, accuracy: float | None) -> 
     modes = est["energy"]
     flat = {
         "uj_per_inference": modes["uj_per_inference"].get("batch1"),
+        "mode": "batch-1: latency x clock",
         "inferences_per_joule": modes["inferences_per_joule"].get("batch1"),
         "accuracy_per_joule": modes["accuracy_per_joule"].get("batch1"),
         "streaming_uj_per_inference": modes["uj_per_inference"].get("streaming"),
