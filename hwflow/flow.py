@@ -330,6 +330,9 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
                 continue
             if entry.get("status") == "running":
                 print(f"[{name}] previous run was interrupted in this step; redoing it", flush=True)
+            if not forced and _reuse_from_sibling(ctx, spec, man, key):
+                summary[name] = "reused"
+                continue
             try:
                 _run_one(ctx, spec, man, key)
             except HwflowError:
@@ -346,6 +349,58 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
 
         merge_results(ctx)
     return summary
+
+
+BOARD_INDEPENDENT = {"train": "model"}  # step -> the folder it writes
+
+
+def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> bool:
+    """Training does not depend on the board: reuse another board's model when its key is identical.
+
+    The key covers everything training reads (dataset, layers, quantization, pruning, distillation,
+    training settings after per-board overrides, and the step's code), so an equal key means the
+    same model. The sibling's manifest is checked again after the copy, so a sibling that started
+    re-training meanwhile is not trusted.
+    """
+    import shutil
+
+    folder = BOARD_INDEPENDENT.get(spec.name)
+    if folder is None or not ctx.workdir.parent.is_dir():
+        return False
+    for sib in sorted(ctx.workdir.parent.iterdir()):
+        if sib == ctx.workdir or not sib.is_dir():
+            continue
+
+        def same(m: dict[str, Any]) -> bool:
+            e = m.get("steps", {}).get(spec.name, {})
+            return e.get("status") == "complete" and e.get("key") == key
+
+        if not same(load_manifest(sib)) or not all((sib / o).exists() for o in spec.outputs):
+            continue
+        tmp = ctx.path(f".{folder}.reuse.tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        try:
+            shutil.copytree(sib / folder, tmp)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            continue
+        if not same(load_manifest(sib)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            continue
+        man["steps"][spec.name] = {"status": "running", "key": key, "started": time.time()}
+        save_manifest(ctx.workdir, man)
+        dest = ctx.path(folder)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+        man["steps"][spec.name] = {"status": "complete", "key": key, "duration_s": 0.0, "finished": time.time(),
+                                   "reused_from": sib.name}
+        save_manifest(ctx.workdir, man)
+        if not ctx.options.quiet:
+            print(f"[{spec.name}] same inputs as on {sib.name} (key {key[:10]}): reused its results", flush=True)
+        return True
+    return False
 
 
 def _run_one(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> None:

@@ -151,3 +151,22 @@ def test_report_from_what_has_run(tiny, tmp_path, monkeypatch, capsys):
     html = (rep / "report.html").read_text()
     assert "data:image/png;base64," in html
     assert "not run" in html  # energy etc. were not produced
+
+
+def test_training_is_reused_across_boards(tiny, capsys):
+    t0 = time.monotonic()
+    rc = main(["run", str(tiny["design"]), "--board", "zcu102", "--build-dir", str(tiny["build"]), "--to", "train"])
+    dt = time.monotonic() - t0
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "[train] same inputs as on pynq-z2" in out
+    other = tiny["build"] / "tiny_mlp" / "zcu102"
+    assert (other / "model" / "qkeras_model.h5").read_bytes() == (tiny["work"] / "model" / "qkeras_model.h5").read_bytes()
+    man = json.loads((other / "manifest.json").read_text())
+    assert man["steps"]["train"]["reused_from"] == "pynq-z2"
+    assert dt < 0.5 * tiny["first_s"]
+    # a forced re-run trains for real
+    rc = main(["run", str(tiny["design"]), "--board", "zcu102", "--build-dir", str(tiny["build"]), "--to", "train",
+               "--from", "train"])
+    assert rc == 0
+    assert "[train] done" in capsys.readouterr().out
