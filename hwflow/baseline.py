@@ -29,7 +29,14 @@ class EnergyCounter:
     name = "none"
     reason: str | None = None
 
-    def read_j(self) -> float:  # pragma: no cover - interface
+    def available(self) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def start(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def stop_j(self) -> float:  # pragma: no cover - interface
+        """Joules since start()."""
         raise NotImplementedError
 
 

@@ -435,8 +435,7 @@ def resolve_design_path(design: str | Path) -> Path:
     p = Path(design)
     if p.suffix in (".yaml", ".yml") or p.exists() or "/" in str(design):
         return p
-    check_name = SAFE_NAME.match(str(design))
-    if not check_name:
+    if not SAFE_NAME.match(str(design)):
         raise BadInput(f"design {design!r}: not a design name in designs/ nor a path to a YAML file")
     candidate = designs_dir() / f"{design}.yaml"
     if not candidate.exists():
@@ -589,9 +588,7 @@ def _out_len(n: int, k: int, s: int, padding: str) -> int:
 
 
 def _check_layer_semantics(design: Design, source: str) -> None:
-    if design.model.layers is None:
-        if design.model.file is None:
-            return
+    if design.model.layers is None:  # a user's model file: its layers are checked when it is loaded
         return
     names = layer_names(design)
     seen: set[str] = set()

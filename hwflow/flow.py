@@ -18,7 +18,6 @@ import contextlib
 import fcntl
 import os
 import platform
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -447,7 +446,3 @@ def _run_one(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> Non
 
 def _short(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
-
-
-def python_info() -> str:
-    return f"{sys.executable} {platform.python_version()}"

@@ -121,10 +121,6 @@ class ToolInfo:
             return os.environ.get("HWFLOW_ALLOW_UNSUPPORTED_TOOLS") == "1"
         return True
 
-    @property
-    def version_tuple(self) -> tuple[int, ...] | None:
-        return parse_version(self.version) if self.version else None
-
     def label(self) -> str:
         return f"{self.name} {self.version or '(version unknown)'}"
 

@@ -34,17 +34,14 @@ class Split:
 
 
 def quantize_inputs(x: np.ndarray, bits: int, integer_bits: int) -> np.ndarray:
-    """Round to the signed fixed-point grid with ``integer_bits`` integer bits plus sign.
+    """Round to the input's fixed-point grid exactly as the firmware's input conversion does.
 
-    The grid is QKeras' ``quantized_bits(bits, integer_bits, alpha=1)``: step
-    2**-(bits-1-integer_bits), range [-2**integer_bits, 2**integer_bits - step].
+    QKeras' convention: ``integer_bits`` excludes the sign, so the type is
+    ap_fixed<bits, integer_bits+1, AP_RND_CONV, AP_SAT> (one definition, shared with the emulator).
     """
-    frac = bits - 1 - integer_bits
-    step = 2.0 ** -frac
-    lo = -(2.0 ** integer_bits)
-    hi = 2.0 ** integer_bits - step
-    q = np.round(x.astype(np.float64) / step) * step  # np.round is half-to-even, like tf.round
-    return np.clip(q, lo, hi).astype(np.float32)
+    from ..emu.precision import quantize_input
+
+    return quantize_input(x, (bits, integer_bits))
 
 
 def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:

@@ -25,7 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .devices import family_of
 from .layers_json import layers_from_layers_json
 from .layerspec import LayerSpec
 from .model import MODEL_NAME, make_context, predict
@@ -203,5 +202,3 @@ def layers_from_model_graph(hls_model: Any) -> list[LayerSpec]:
     return layers_from_document(doc)
 
 
-def family_name(part: str | None) -> str:
-    return family_of(part).name

@@ -152,14 +152,6 @@ def strip_pruning(model):
     return tfmot.sparsity.keras.strip_pruning(model)
 
 
-def layer_sparsity(model) -> dict[str, float]:
-    out = {}
-    for layer in model.layers:
-        w = layer.get_weights()
-        if w and w[0].ndim >= 2:
-            out[layer.name] = float(np.mean(w[0] == 0.0))
-    return out
-
 
 def steps_per_epoch(n: int, batch_size: int, val_fraction: float) -> int:
     """Batches per epoch exactly as Keras counts them with ``validation_split``.

@@ -42,10 +42,6 @@ STEP_ORDER = ("train", "convert", "emulate", "estimate", "synth", "package", "de
 # ------------------------------------------------------------------------------------ helpers
 
 
-def step_status(r: dict[str, Any], step: str) -> str | None:
-    return get(r, f"provenance.steps.{step}.status")
-
-
 def missing_word(r: dict[str, Any], step: str, measured: bool = False) -> str:
     """What to print instead of a figure nobody produced: 'not measured' for board figures
     (nothing deployed / no sensor), else 'not run'. 'not reported' only when provenance says

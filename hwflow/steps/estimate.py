@@ -126,12 +126,13 @@ def cli_estimate(args) -> int:
 
             b = load_board(args.board)
             part, clock = b.part, b.clock_period_ns
+        from ..estimate.project import ProjectParseError
+
         try:
             est = estimate_project(args.project, part=part, clock_ns=clock)
-        except Exception as exc:
-            if type(exc).__name__ == "ProjectParseError":
-                raise BadInput(f"--project {args.project}: {exc}") from None
-            raise
+        except ProjectParseError as exc:
+            raise BadInput(f"--project {args.project}: {exc}",
+                           hint="point --project at the folder hls4ml wrote (with firmware/parameters.h)") from None
         est["error_label"] = error_label(est)
         if args.json:
             _print_json(est)

@@ -13,8 +13,6 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..errors import BadInput
-
 
 def _get(d: Any, *keys: str) -> Any:
     for k in keys:
@@ -187,8 +185,3 @@ def evaluate_constraints(record: dict[str, Any], fits: bool, max_utilization: fl
     return True, []
 
 
-def require_known(name: str) -> None:
-    try:
-        check_metric_name(name)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 import time
 from pathlib import Path
@@ -355,5 +354,3 @@ def load_sweep_json(sweep: Sweep, build_dir: Path | None = None) -> dict[str, An
     return read_json(p)
 
 
-def env_summary() -> dict[str, Any]:
-    return {"cpu_count": cpu_count(), "load_avg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}

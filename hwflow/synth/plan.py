@@ -276,11 +276,6 @@ def _add_outputs(plan: SynthPlan) -> None:
         out["hwh"] = f"bitfile/{plan.design}.hwh"
 
 
-def tools_for_level(level: str) -> tuple[str, ...]:
-    """Roles a level needs: csynth an HLS tool; vsynth and bitfile Vivado as well."""
-    return ("hls",) if level == "csynth" else ("hls", "vivado")
-
-
 __all__ = [
     "CONTRACTS",
     "LEVELS",

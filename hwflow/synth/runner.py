@@ -19,7 +19,6 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..fileio import atomic_write_json
 
@@ -180,5 +179,3 @@ def run_logged(argv: list[str], *, cwd: Path, log_path: Path, timeout_s: float |
     return Outcome(returncode=rc, duration_s=duration, timed_out=timed_out, memory=memory)
 
 
-def record_dict(r: CommandRecord) -> dict[str, Any]:
-    return asdict(r)

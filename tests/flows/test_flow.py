@@ -170,3 +170,24 @@ def test_training_is_reused_across_boards(tiny, capsys):
                "--from", "train"])
     assert rc == 0
     assert "[train] done" in capsys.readouterr().out
+
+
+def test_a_users_model_file_runs_through_the_flow(tiny, tmp_path, capsys):
+    import shutil
+
+    user = tmp_path / "my_model.h5"
+    shutil.copyfile(tiny["work"] / "model" / "qkeras_model.h5", user)
+    d = tmp_path / "user_model.yaml"
+    d.write_text("name: user_model\ndataset: {name: digits, max_samples: 400}\nmodel: {file: my_model.h5}\n"
+                 "quantization: {input: {bits: 8, integer_bits: 1}}\n")
+    rc = main(["run", str(d), "--build-dir", str(tmp_path / "b"), "--to", "emulate", "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+    r = json.loads((tmp_path / "b" / "user_model" / "pynq-z2" / "results.json").read_text())
+    assert r["accuracy"]["float"] is None  # no float reference for a user's model: null, not invented
+    assert r["accuracy"]["quantized"] == pytest.approx(
+        json.loads((tiny["work"] / "results.json").read_text())["accuracy"]["quantized"])
+    assert r["csim"]["argmax_agreement"] is not None
+    d.write_text(d.read_text().replace("my_model.h5", "missing.h5"))
+    rc = main(["run", str(d), "--build-dir", str(tmp_path / "b"), "--to", "train"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "model.file" in err and "missing.h5" in err
