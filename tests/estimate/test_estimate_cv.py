@@ -17,16 +17,18 @@ from hwflow.estimate.dataset import load_designs
 from hwflow.estimate.fit import cross_validate, error_summary, fit, usable
 from hwflow.estimate.model import make_context
 
-# achieved (held-out MAPE %, hwflow-analytic-v2, 48 designs / 10 repositories, hyperparameters
-# fixed) -> asserted ceiling: lut 42.3, ff 60.6, dsp 96.6, bram 29.0, latency 59.5, ii 22.8
-CEILING_MAPE = {"lut": 44.0, "ff": 63.0, "dsp": 100.0, "bram_18k": 31.0, "latency": 62.0, "ii": 24.0}
-CEILING_MEDIAN = {"lut": 44.0, "ff": 67.0, "dsp": 25.0, "bram_18k": 19.0, "latency": 37.0, "ii": 1.0}
-# the part of the design space the model is good at: streaming dataflows (all Vivado HLS)
-# achieved: latency 6.4, ii 5.2, dsp 21.0, bram 15.6, ff 41.1
-CEILING_STREAM = {"latency": 7.0, "ii": 6.0, "dsp": 23.0, "bram_18k": 17.0, "ff": 44.0}
-# Vivado HLS designs (the population a repository-held-out figure exists for; the only Vitis HLS
-# designs are one repository). achieved: lut 41.0, ff 53.4, dsp 30.1, bram 26.5, latency 37.4, ii 18.9
-CEILING_VIVADO = {"lut": 43.0, "ff": 56.0, "dsp": 32.0, "bram_18k": 28.0, "latency": 40.0, "ii": 20.0}
+# achieved (held-out MAPE %, hwflow-analytic-v2, 56 designs / 17 repositories - 34 Vivado HLS from
+# 10 repositories, 22 Vitis HLS from 7 - hyperparameters fixed): lut 38.8, ff 169.0, dsp 89.5,
+# bram 34.6, latency 93.4, ii 21.3; median APE lut 38.0, ff 56.4, dsp 30.9, bram 34.8, latency
+# 33.6, ii 0.0. FF / DSP / latency MAPE are dominated by the Vitis HLS designs (see below).
+CEILING_MAPE = {"lut": 41.0, "ff": 175.0, "dsp": 93.0, "bram_18k": 37.0, "latency": 97.0, "ii": 23.0}
+CEILING_MEDIAN = {"lut": 40.0, "ff": 59.0, "dsp": 33.0, "bram_18k": 37.0, "latency": 36.0, "ii": 1.0}
+# the part of the design space the model is good at: Vivado HLS streaming dataflows (18 designs)
+# achieved: latency 6.3, ii 4.9, dsp 28.0, bram 26.3, ff 39.2
+CEILING_STREAM = {"latency": 7.0, "ii": 6.0, "dsp": 30.0, "bram_18k": 28.0, "ff": 42.0}
+# Vivado HLS designs (34 designs, 10 repositories).
+# achieved: lut 42.5, ff 62.5, dsp 31.4, bram 35.8, latency 33.5, ii 18.3
+CEILING_VIVADO = {"lut": 45.0, "ff": 65.0, "dsp": 33.0, "bram_18k": 38.0, "latency": 36.0, "ii": 20.0}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def cv_result(fixtures_dir):
 
 def test_heldout_error_does_not_regress(cv_result):
     designs, skipped, _, cv = cv_result
-    assert len(designs) >= 45 and len({d.repo for d in designs}) >= 10
+    assert len(designs) >= 54 and len({d.repo for d in designs}) >= 16
     for metric, ceiling in CEILING_MAPE.items():
         got = cv["per_metric"][metric]
         assert got["mape"] <= ceiling, (metric, got)
@@ -49,7 +51,8 @@ def test_heldout_error_does_not_regress(cv_result):
 
 def test_streaming_designs_are_estimated_closely(cv_result):
     designs, _, _, cv = cv_result
-    stream = {d.folder for d in designs if make_context(d.layers, d.part, d.clock_ns).io_type == "io_stream"}
+    stream = {d.folder for d in designs if d.tool == "vivado_hls"
+              and make_context(d.layers, d.part, d.clock_ns).io_type == "io_stream"}
     rows = [r for r in cv["per_design"] if r["design"] in stream]
     assert len(rows) >= 15
     for metric, ceiling in CEILING_STREAM.items():
