@@ -1,0 +1,197 @@
+"""The accuracy chain: float -> QKeras -> C-sim -> board, with C-sim agreement and the board check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import plots
+from ..doc import Missing, Section, Table, V
+from ..extras import Extras
+from ..sources import (
+    fmt_acc,
+    fmt_num,
+    fmt_pct,
+    get,
+    num,
+    source_kind,
+)
+from .common import _plot, _v, missing_word
+
+
+def board_accuracy_source(r: dict[str, Any]) -> str | None:
+    """Accuracy on the board comes from the deployment: emulated board -> 'emulated', real
+    board -> 'measured:board' (it is counted on the board's outputs, not by a power sensor)."""
+    if num(get(r, "accuracy.board")) is None:
+        return None
+    explicit = get(r, "accuracy.board_source")
+    if explicit:
+        return explicit
+    dep = r.get("deploy") or {}
+    transport, src = str(dep.get("transport") or ""), str(dep.get("source") or "")
+    if transport == "emulated" or src == "emulated" or source_kind(src) == "emulated":
+        return "emulated"
+    if transport:
+        return "measured:board"
+    return "emulated"  # unknown: the cautious label, never 'measured'
+
+
+def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """float -> quantized -> C-sim -> board, each with its source."""
+    engine = get(r, "csim.engine")
+    csim_src = "emulated"
+    return [
+        {
+            "key": "float",
+            "label": "float\n(Keras)",
+            "name": "float model (Keras)",
+            "value": num(get(r, "accuracy.float")),
+            "source": "software:keras-float",
+            "step": "train",
+            "what": "the float reference model on the test split",
+        },
+        {
+            "key": "quantized",
+            "label": "quantized\n(QKeras)",
+            "name": "quantized model (QKeras)",
+            "value": num(get(r, "accuracy.quantized")),
+            "source": "software:qkeras",
+            "step": "train",
+            "what": "the quantization-aware model, still floating-point arithmetic",
+        },
+        {
+            "key": "csim",
+            "label": "C-sim\n(hls4ml)",
+            "name": "firmware C-simulation" + (f" ({engine} engine)" if engine else ""),
+            "value": num(get(r, "accuracy.csim")),
+            "source": csim_src,
+            "step": "emulate",
+            "what": "the generated HLS C++ (bit-accurate fixed point) on the test split",
+        },
+        {
+            "key": "board",
+            "label": "board",
+            "name": "on the board",
+            "value": num(get(r, "accuracy.board")),
+            "source": board_accuracy_source(r),
+            "step": "deploy",
+            "what": "the deployed accelerator's outputs",
+            "measured": True,
+        },
+    ]
+
+
+def best_accuracy(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The accuracy closest to hardware that exists (board > C-sim > QKeras > float)."""
+    for st in reversed(accuracy_stages(r)):
+        if st["value"] is not None:
+            return st
+    return None
+
+
+def accuracy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
+    s = Section("accuracy", "Accuracy chain")
+    stages = accuracy_stages(r)
+    title = f"Accuracy chain: {r.get('design') or '?'} on {r.get('board') or '?'}"
+    _plot(
+        s,
+        plots.accuracy_chain,
+        [
+            dict(st, kind=source_kind(st["source"]), missing=missing_word(r, st["step"], st.get("measured", False)))
+            for st in stages
+        ],
+        out / "accuracy_chain.png",
+        title,
+        alt="accuracy chain plot",
+        caption="Test accuracy at each stage; bars start at the axis minimum to show differences (not at zero).",
+    )
+    rows, prev = [], None
+    for st in stages:
+        v = st["value"]
+        delta = f"{100 * (v - prev):+.2f} pt" if (v is not None and prev is not None) else ""
+        rows.append(
+            [
+                st["name"],
+                _v(fmt_acc(v), st["source"], missing_word(r, st["step"], st.get("measured", False))),
+                delta,
+                V(st["source"], source=st["source"], only_badge=True) if v is not None else "",
+                st["what"],
+            ]
+        )
+        if v is not None:
+            prev = v
+    s.blocks.append(Table(["stage", "accuracy", "change", "source", "what"], rows))
+
+    dist = r.get("distillation") or {}
+    if dist:
+        src = "software:qkeras"
+        gain = dist.get("gain")
+        s.blocks.append(
+            Table(
+                ["knowledge distillation", "value"],
+                [
+                    ["float teacher", _v(fmt_acc(dist.get("teacher_accuracy")), src)],
+                    ["quantized student, with the teacher", _v(fmt_acc(dist.get("accuracy_with")), src)],
+                    ["the same student without the teacher", _v(fmt_acc(dist.get("accuracy_without")), src)],
+                    ["effect of distillation", f"{100 * gain:+.2f} pt" if gain is not None else "not known"],
+                    ["temperature, alpha", f"{dist.get('temperature')}, {dist.get('alpha')}"],
+                ],
+                caption="Same seed, epochs and pruning for both students: the difference is the teacher's loss.",
+            )
+        )
+    pr = r.get("pruning") or {}
+    if pr.get("achieved"):
+        ach = pr["achieved"]
+        s.blocks.append(
+            Table(
+                ["pruning", "value"],
+                [
+                    ["target sparsity", fmt_pct(pr.get("target_sparsity"), 1)],
+                    ["achieved on the quantized weights", fmt_pct(ach.get("overall"), 2)],
+                ],
+            )
+        )
+    cs = r.get("csim") or {}
+    if any(cs.get(k) is not None for k in ("samples", "argmax_agreement", "exact_fraction", "max_abs_diff")):
+        csrc = "emulated"
+        rows = [
+            ["test samples", _v(fmt_num(cs.get("samples")), csrc)],
+            ["argmax agreement with QKeras", _v(fmt_pct(cs.get("argmax_agreement"), 4), csrc)],
+            ["outputs bit-exact with QKeras", _v(fmt_pct(cs.get("exact_fraction"), 4), csrc)],
+            ["largest output difference |Δ|", _v(fmt_num(cs.get("max_abs_diff")), csrc)],
+            ["first divergent layer", cs.get("first_divergent_layer") or "none found"],
+            ["engine", str(cs.get("engine") or "unknown")],
+        ]
+        s.blocks.append(
+            Table(
+                ["C-simulation vs QKeras", "value"],
+                rows,
+                caption="How closely the generated firmware reproduces the QKeras model.",
+            )
+        )
+    else:
+        s.blocks.append(
+            Missing(
+                "C-simulation: " + missing_word(r, "emulate"),
+                "run `hwflow emulate DESIGN` to compare the firmware with the QKeras model",
+            )
+        )
+    dep = r.get("deploy") or {}
+    if dep:
+        src = board_accuracy_source(r) or dep.get("source") or "emulated"
+        match = dep.get("outputs_match_csim")
+        s.blocks.append(
+            Table(
+                ["board vs C-simulation", "value"],
+                [
+                    ["inferences", _v(fmt_num(dep.get("n_inferences")), src)],
+                    [
+                        "outputs identical to C-sim",
+                        "yes" if match is True else ("NO" if match is False else "not known"),
+                    ],
+                    ["bit-exact fraction", _v(fmt_pct(dep.get("exact_fraction"), 4), src)],
+                    ["transport", str(dep.get("transport") or "unknown")],
+                ],
+            )
+        )
+    return s
