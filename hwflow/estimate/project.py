@@ -19,12 +19,11 @@ The result is the same "document" the fixture front-end reads from ``layers.json
 
 from __future__ import annotations
 
-import ast
-import operator
 import re
 from pathlib import Path
 from typing import Any
 
+from .cexpr import eval_c_expr
 from .layerspec import LayerSpec, type_bits
 from .structs import layers_from_document
 
@@ -59,96 +58,6 @@ def _split_top(s: str, sep: str = ",") -> list[str]:
     if "".join(cur).strip():
         out.append("".join(cur).strip())
     return out
-
-
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.LShift: operator.lshift,
-           ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitAnd: operator.and_}
-
-
-def _c_div(a: int, b: int) -> int:
-    """C integer division truncates toward zero."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
-
-
-def eval_c_expr(expr: str, names: dict[str, Any]) -> Any:
-    """Evaluate a constant C expression of an hls4ml config (integers, enums, bools, a few macros).
-
-    Enum constants (``nnet::latency``, ``nnet::conv_implementation::linebuffer``)
-    evaluate to their last name component as a string, like ``layers.json`` does.
-    Raises ValueError when something is not a constant this function knows.
-    """
-    e = expr.strip()
-    if e in ("true", "false"):
-        return e == "true"
-    if re.fullmatch(r"[A-Za-z_][\w:]*::\w+", e) and "(" not in e:
-        return e.split("::")[-1]
-    e = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", e)
-    e = re.sub(r"static_cast<[^>]*>", "", e)
-    e = e.replace("::", "__")
-    e = re.sub(r"(?<![<>=!])/(?!=)", "//", e)
-    e = e.replace("&&", " and ").replace("||", " or ")
-    e = re.sub(r"!(?!=)", " not ", e)
-    try:
-        tree = ast.parse(e, mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"cannot parse {expr!r}") from exc
-
-    def ev(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
-            return node.value
-        if isinstance(node, ast.Name):
-            key = node.id.replace("__", "::")
-            if key in names:
-                return names[key]
-            if node.id in names:
-                return names[node.id]
-            raise ValueError(f"unknown name {key!r} in {expr!r}")
-        if isinstance(node, ast.UnaryOp):
-            v = ev(node.operand)
-            if isinstance(node.op, ast.USub):
-                return -v
-            if isinstance(node.op, ast.UAdd):
-                return v
-            if isinstance(node.op, ast.Not):
-                return not v
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            a, b = ev(node.left), ev(node.right)
-            if isinstance(node.op, ast.FloorDiv) and isinstance(a, int) and isinstance(b, int):
-                return _c_div(a, b)
-            return _BINOPS[type(node.op)](a, b)
-        if isinstance(node, ast.BoolOp):
-            vals = [ev(v) for v in node.values]
-            return all(vals) if isinstance(node.op, ast.And) else any(vals)
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            a, b = ev(node.left), ev(node.comparators[0])
-            ops = {ast.Lt: operator.lt, ast.Gt: operator.gt, ast.LtE: operator.le, ast.GtE: operator.ge,
-                   ast.Eq: operator.eq, ast.NotEq: operator.ne}
-            return ops[type(node.ops[0])](a, b)
-        if isinstance(node, ast.IfExp):
-            return ev(node.body) if ev(node.test) else ev(node.orelse)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            fn = node.func.id
-            args = [ev(a) for a in node.args]
-            if fn == "DIV_ROUNDUP":
-                return -(-args[0] // args[1])
-            if fn in ("MIN", "min"):
-                return min(args)
-            if fn in ("MAX", "max"):
-                return max(args)
-            if fn in ("ceillog2", "nnet__ceillog2"):
-                n = args[0]
-                return 0 if n <= 1 else (n - 1).bit_length()
-            if fn in ("floorlog2", "nnet__floorlog2"):
-                return max(0, int(args[0]).bit_length() - 1)
-            if fn in ("pow2", "nnet__pow2"):
-                return 1 << args[0]
-        raise ValueError(f"unsupported construct in {expr!r}")
-
-    return ev(tree)
 
 
 # ------------------------------------------------------------------------ file parsers

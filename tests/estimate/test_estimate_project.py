@@ -78,6 +78,28 @@ def test_eval_c_expr_follows_c_semantics():
         eval_c_expr("some_function(3)", {})
 
 
+def test_eval_c_expr_is_bounded_and_never_uses_python_eval():
+    """Issue 16 item 13: hostile parameters.h expressions fail fast with ValueError, never hang."""
+    import time
+
+    t0 = time.perf_counter()
+    for bad in ("9**9**9**9", "1 << 100000000", "1 << (1 << 40)", "(1 << 63) * (1 << 63)",
+                "18446744073709551615 + 1", "1 << -1", "(" * 5000 + "1" + ")" * 5000,
+                "-" * 200 + "1", "pow2(1000)", "__import__('os')", "n_in.__class__", "1 / 0",
+                "DIV_ROUNDUP(1, 0)", "7 % 0", "1 +", "(1", "x ? 1", "9" * 30):
+        with pytest.raises(ValueError):
+            eval_c_expr(bad, {"n_in": 3})
+    assert time.perf_counter() - t0 < 1.0
+    # C semantics that the old evaluator got through Python's
+    assert eval_c_expr("-7 % 3", {}) == -1 and eval_c_expr("7 / -2", {}) == -3
+    assert eval_c_expr("1 << 63", {}) == 1 << 63 and eval_c_expr("0x10 | 3", {}) == 19
+    assert eval_c_expr("2 + 3 * 4 << 1", {}) == 28 and eval_c_expr("1 < 2 && 3 > 4 || 5 == 5", {}) is True
+    assert eval_c_expr("n > 2 ? n * 2 : 0", {"n": 3}) == 6 and eval_c_expr("~0 & 255", {}) == 255
+    assert eval_c_expr("static_cast<unsigned>(12) / 5", {}) == 2
+    assert eval_c_expr("config2::n_out + MIN(4, 2)", {"config2::n_out": 10}) == 12
+    assert eval_c_expr("nnet::ceillog2(9) + floorlog2(9) + pow2(3)", {}) == 4 + 3 + 8
+
+
 def test_parse_structs_typedefs_and_calls():
     from hwflow.estimate.project import parse_defines
 
