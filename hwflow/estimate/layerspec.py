@@ -251,13 +251,15 @@ def array_len(type_str: str | None) -> int | None:
         return None
 
 
-_INT_EXPR_RE = re.compile(r"^[\d\s+\-*/()uUlL]+$")
-
-
 def eval_int_expr(expr: str) -> int:
-    """Evaluate a small integer C expression (``4*1``, ``16u``) with C's integer division."""
-    e = expr.strip()
-    if not _INT_EXPR_RE.match(e):
+    """Evaluate a small integer C expression (``4*1``, ``16u``) with C's integer division.
+
+    Bounded (see :mod:`hwflow.estimate.cexpr`): no Python ``eval``; raises ValueError
+    for anything that is not a constant integer within 64 bits.
+    """
+    from .cexpr import eval_c_expr
+
+    v = eval_c_expr(expr, {})
+    if isinstance(v, bool) or not isinstance(v, int):
         raise ValueError(f"not a constant integer expression: {expr!r}")
-    e = re.sub(r"(\d+)[uUlL]+", r"\1", e).replace("/", "//")
-    return int(eval(e, {"__builtins__": {}}, {}))
+    return v

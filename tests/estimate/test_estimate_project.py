@@ -89,7 +89,14 @@ def test_eval_c_expr_is_bounded_and_never_uses_python_eval():
                 "DIV_ROUNDUP(1, 0)", "7 % 0", "1 +", "(1", "x ? 1", "9" * 30):
         with pytest.raises(ValueError):
             eval_c_expr(bad, {"n_in": 3})
+    from hwflow.estimate.layerspec import array_len, eval_int_expr
+
+    for bad in ("9**9**9**9", "9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9*9", "1<<999999999"):
+        with pytest.raises(ValueError):
+            eval_int_expr(bad)
+    assert array_len("nnet::array<ap_fixed<8,3>, 9**9**9**9>") is None
     assert time.perf_counter() - t0 < 1.0
+    assert eval_int_expr("4*1") == 4 and eval_int_expr("16u / 3") == 5
     # C semantics that the old evaluator got through Python's
     assert eval_c_expr("-7 % 3", {}) == -1 and eval_c_expr("7 / -2", {}) == -3
     assert eval_c_expr("1 << 63", {}) == 1 << 63 and eval_c_expr("0x10 | 3", {}) == 19
