@@ -1,0 +1,94 @@
+"""Max/average pooling (windowed and global)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwflow.emu.fast.core import F64_EXACT, Unsupported, _cfg_type, _raw_abs_max, _type_range, _windows, cast_raw
+from hwflow.emu.fixed import apply_overflow
+
+
+def _build_pooling(layer, src, out_t, out_shape, project_dir, io_type):
+    op = str(layer.get_attr("pool_op", "")).lower()
+    if op not in ("max", "average"):
+        raise Unsupported(f"layer {layer.name}: {op} pooling not emulated")
+    dims = 2 if layer.class_name.endswith("2D") else 1
+    acc_t = _cfg_type(layer, "accum_t", "accum_t")
+    g = {k: int(layer.get_attr(k, 0) or 0) for k in ("pad_top", "pad_bottom", "pad_left", "pad_right")}
+    if dims == 1:
+        g["pad_top"] = g["pad_bottom"] = 0
+    if io_type == "io_stream" and any(g.values()):
+        raise Unsupported(f"layer {layer.name}: padded pooling in io_stream")
+    ph = int(layer.get_attr("pool_height", 1) or 1) if dims == 2 else 1
+    pw = int(layer.get_attr("pool_width"))
+    sh = int(layer.get_attr("stride_height", 1) or 1) if dims == 2 else 1
+    sw = int(layer.get_attr("stride_width"))
+    ih = int(layer.get_attr("in_height", 1) or 1) if dims == 2 else 1
+    iw = int(layer.get_attr("in_width", 0) or layer.get_attr("n_in"))
+    oh = int(layer.get_attr("out_height", 1) or 1) if dims == 2 else 1
+    ow = int(layer.get_attr("out_width", 0) or layer.get_attr("n_out"))
+    c = int(layer.get_attr("n_filt"))
+    simple = not any(g.values()) and ph == sh and pw == sw and oh * ph == ih and ow * pw == iw
+
+    def windows(a4: np.ndarray, pad: float) -> np.ndarray:
+        n = a4.shape[0]
+        if simple:
+            return a4.reshape(n, oh, ph, ow, pw, c).transpose(0, 1, 3, 2, 4, 5)
+        return _windows(a4, g, pad, ph, pw, sh, sw, oh, ow)
+
+    if op == "max":
+        # pad_val<T, Max>(): only the top bit set - the most negative value of a signed type,
+        # but half of the range of an unsigned one (reproduced as the firmware has it)
+        pad_raw = -(2.0 ** (src.type.width - 1)) if src.type.signed else 2.0 ** (src.type.width - 1)
+
+        def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+            n = a.shape[0]
+            y = windows(a.reshape(n, ih, iw, c), pad_raw).max(axis=(3, 4))
+            y = cast_raw(y, src.type.frac, _type_range(src.type), acc_t, inplace=True)
+            y = cast_raw(y, acc_t.frac, _type_range(acc_t), out_t, inplace=True)
+            return y.reshape((n, *out_shape))
+
+        return fn, {"pool": [ph, pw] if dims == 2 else [pw], "op": "max"}
+
+    # average: sum in accum_t (inputs enter it exactly), then accum_t / length with ap_fixed's
+    # division: an integer division of the codes, truncated towards zero
+    if acc_t.frac < src.type.frac:
+        raise Unsupported(f"layer {layer.name}: average pooling accumulator coarser than its input")
+    up = 2.0 ** (acc_t.frac - src.type.frac)
+    bound = ph * pw * _raw_abs_max(src.type) * up
+    if bound >= F64_EXACT or (acc_t.overflow != "WRAP" and bound > acc_t.raw_max):
+        raise Unsupported(f"layer {layer.name}: average pooling sum may overflow {acc_t}")
+    wraps = bound > min(abs(acc_t.raw_min), acc_t.raw_max)
+    if bool(layer.get_attr("count_pad", False)) or not any(g.values()):
+        length: np.ndarray | float = float(ph * pw)
+    else:
+        ones = np.ones((1, ih, iw, 1))
+        length = windows(ones, 0.0).sum(axis=(3, 4))[0]  # valid (unpadded) cells per window
+
+    def fn_avg(a: np.ndarray, owned: bool) -> np.ndarray:
+        n = a.shape[0]
+        s = windows(a.reshape(n, ih, iw, c).astype(np.float64), 0.0).sum(axis=(3, 4)) * up
+        if wraps:
+            apply_overflow(s, acc_t, out=s)
+        q = np.trunc(s / length)  # exact: |s| < 2**53, so the rounded quotient never crosses an integer
+        y = cast_raw(q, acc_t.frac, None, out_t, inplace=True)
+        return y.reshape((n, *out_shape))
+
+    return fn_avg, {"pool": [ph, pw] if dims == 2 else [pw], "op": "average"}
+
+
+def _build_global_pooling(layer, src, out_t, out_shape, project_dir, io_type):
+    op = str(layer.get_attr("pool_op", "")).lower()
+    if op != "max":
+        raise Unsupported(f"layer {layer.name}: global {op} pooling not emulated")
+    acc_t = _cfg_type(layer, "accum_t", "accum_t")
+    c = int(src.shape[-1])
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        n = a.shape[0]
+        y = a.reshape(n, -1, c).max(axis=1)
+        y = cast_raw(y, src.type.frac, _type_range(src.type), acc_t, inplace=True)
+        y = cast_raw(y, acc_t.frac, _type_range(acc_t), out_t, inplace=True)
+        return y.reshape((n, *out_shape))
+
+    return fn, {}

@@ -1,0 +1,38 @@
+"""Which builder emulates which hls4ml layer class.
+
+A builder is ``builder(layer, src, out_t, out_shape, project_dir, io_type) -> (fn, info)`` where
+``fn(raw_codes, owned) -> raw_codes`` is the layer on a batch and ``info`` the facts for
+``describe()`` (keys starting with ``_`` are internal, e.g. the affine kernel used for fusion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hwflow.emu.fast.activations import _build_activation, _build_batchnorm
+from hwflow.emu.fast.affine import _build_conv, _build_dense
+from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
+from hwflow.emu.fast.reshape import _build_reshape, _build_zeropad
+from hwflow.emu.fast.softmax import _build_softmax
+
+BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray], dict[str, Any]]]] = {
+    "Dense": _build_dense,
+    "Conv1D": _build_conv,
+    "Conv2D": _build_conv,
+    "PointwiseConv1D": _build_conv,
+    "PointwiseConv2D": _build_conv,
+    "Activation": _build_activation,
+    "BatchNormalization": _build_batchnorm,
+    "ApplyAlpha": _build_batchnorm,
+    "Reshape": _build_reshape,
+    "ZeroPadding1D": _build_zeropad,
+    "ZeroPadding2D": _build_zeropad,
+    "Pooling1D": _build_pooling,
+    "Pooling2D": _build_pooling,
+    "GlobalPooling1D": _build_global_pooling,
+    "GlobalPooling2D": _build_global_pooling,
+    "Softmax": _build_softmax,
+}
