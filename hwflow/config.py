@@ -157,6 +157,25 @@ class InputQuant(Strict):
         return self
 
 
+class DefaultQuant(Strict):
+    """Precision of every layer that has no quantizer (a plain Keras model given as ``model.file``).
+
+    QKeras' convention, as for the input: ``integer_bits`` excludes the sign, so
+    ``{bits: 16, integer_bits: 5}`` is ``ap_fixed<16,6>`` (hls4ml's own default).
+    """
+    bits: int = Field(ge=2, le=32)
+    integer_bits: int = Field(ge=0, le=31)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "DefaultQuant":
+        if self.integer_bits >= self.bits:
+            raise ValueError(f"integer_bits ({self.integer_bits}) must be below bits ({self.bits}); one bit is the sign")
+        return self
+
+    def hls4ml(self) -> str:
+        return f"fixed<{self.bits},{self.integer_bits + 1}>"
+
+
 class LayerQuant(Strict):
     weight_bits: int | None = Field(default=None, ge=2, le=16)
     weight_integer_bits: int | None = Field(default=None, ge=0, le=15)
@@ -170,6 +189,7 @@ class Quantization(Strict):
     activation_bits: int = Field(default=6, ge=2, le=16)
     activation_integer_bits: int = Field(default=0, ge=0, le=15)
     input: InputQuant = InputQuant()
+    default: DefaultQuant | None = None
     layers: dict[str, LayerQuant] = {}
 
     @model_validator(mode="after")
@@ -365,14 +385,63 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def validation_message(err: ValidationError, schema: type[BaseModel], source: str) -> str:
+# Location parts pydantic adds for unions, validators and literals (never a key of the file).
+_INTERNAL_LOC = re.compile(
+    r"^(?:(?:function-(?:after|before|plain|wrap)|literal|list|dict|tuple|set|union|tagged-union|nullable"
+    r"|lax-or-strict|json-or-python|model|default|chain|constrained-\w+)\[.*\]|int|float|str|bool|none)$",
+    re.S)
+
+
+def _user_loc(loc: tuple[Any, ...], data: Any = None, keep_last: bool = False) -> tuple[Any, ...]:
+    """The key path of an error as the user wrote it: pydantic's internal parts removed.
+
+    With the input ``data``, a part that is a key (or index) of the data at that level is the
+    user's, whatever it looks like (a key may well be called ``function-x`` or ``literal[``);
+    only parts that are not in the data and look like pydantic's internal tags are dropped.
+    ``keep_last``: the last part is the offending key itself (an unknown key): always kept.
+    """
+    out: list[Any] = []
+    cur: Any = data
+    known = data is not None
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        in_data = False
+        if known:
+            if isinstance(cur, dict) and part in cur:
+                in_data, nxt = True, cur[part]
+            elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+                in_data, nxt = True, cur[part]
+        if in_data:
+            out.append(part)
+            cur = nxt
+            continue
+        if (last and keep_last) or isinstance(part, int) or not _INTERNAL_LOC.match(str(part)):
+            out.append(part)
+            known = False  # below a key the data does not have: no more data to follow
+    return tuple(out)
+
+
+def _did_you_mean(value: Any, choices: list[str]) -> str | None:
+    if not isinstance(value, str) or not choices:
+        return None
+    for c in choices:
+        if c.lower() == value.lower():
+            return c
+    hint = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.6)
+    return hint[0] if hint else None
+
+
+def validation_message(err: ValidationError, schema: type[BaseModel], source: str, data: Any = None) -> str:
+    """One line per problem: ``key.path: what is wrong`` (with "did you mean" where it helps)."""
     import json
 
     lines = [f"{source}: invalid {schema.__name__.lower()} file"]
+    seen: set[str] = set()
     for e in err.errors():
-        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "literal["))))
+        extra = e["type"] == "extra_forbidden"
+        loc = _user_loc(tuple(e["loc"]), data, keep_last=extra)
         path = _format_loc(loc)
-        if e["type"] == "extra_forbidden":
+        if extra and loc:
             key = str(loc[-1])
             allowed = _allowed_keys(schema, loc)
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -382,10 +451,18 @@ def validation_message(err: ValidationError, schema: type[BaseModel], source: st
                 msg += f" (did you mean '{hint[0]}'?)"
             elif allowed:
                 msg += f" (valid keys here: {', '.join(allowed)})"
-            lines.append(f"  {path}: {msg}")
+            line = f"  {path}: {msg}"
         else:
-            text = e["msg"].removeprefix("Value error, ")
-            lines.append(f"  {path}: {text}")
+            text = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
+            if e["type"] == "literal_error":
+                choices = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
+                hint = _did_you_mean(e.get("input"), choices)
+                if hint is not None and hint != e.get("input"):
+                    text += f" (did you mean '{hint}'?)"
+            line = f"  {path}: {text}"
+        if line not in seen:  # a union reports one problem once per member
+            seen.add(line)
+            lines.append(line)
     return "\n".join(lines)
 
 
@@ -439,6 +516,9 @@ def resolve_design_path(design: str | Path) -> Path:
         raise BadInput(f"design {design!r}: not a design name in designs/ nor a path to a YAML file")
     candidate = designs_dir() / f"{design}.yaml"
     if not candidate.exists():
+        by_name = [f for f, n in design_names().items() if n == str(design)]
+        if len(by_name) == 1:  # `hwflow designs` shows a design's name: field too
+            return designs_dir() / f"{by_name[0]}.yaml"
         known = sorted(x.stem for x in designs_dir().glob("*.yaml"))
         hint = difflib.get_close_matches(str(design), known, n=1)
         msg = f"no design named '{design}' in {designs_dir()}"
@@ -471,7 +551,23 @@ def list_boards() -> list[str]:
 
 
 def list_designs() -> list[str]:
+    """Design file names (without .yaml): what `hwflow check NAME` accepts."""
     return sorted(x.stem for x in designs_dir().glob("*.yaml"))
+
+
+def design_names() -> dict[str, str | None]:
+    """File name -> the ``name:`` inside it (None when unreadable); cheap, no validation."""
+    out: dict[str, str | None] = {}
+    for stem in list_designs():
+        try:
+            with open(designs_dir() / f"{stem}.yaml", "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+            data = yaml.safe_load(raw.decode("utf-8")) if len(raw) <= MAX_FILE_BYTES else None
+            name = data.get("name") if isinstance(data, dict) else None
+            out[stem] = name if isinstance(name, str) else stem
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+            out[stem] = None
+    return out
 
 
 def load_board(board: str | Path) -> Board:
@@ -481,7 +577,7 @@ def load_board(board: str | Path) -> Board:
     try:
         board = Board.model_validate(data)
     except ValidationError as exc:
-        raise BadInput(validation_message(exc, Board, str(path))) from None
+        raise BadInput(validation_message(exc, Board, str(path), data)) from None
     board._source = str(path)  # type: ignore[attr-defined]
     return board
 
@@ -498,19 +594,33 @@ def load_design(design: str | Path, board: str | None = None) -> Design:
     try:
         base = Design.model_validate(data)
     except ValidationError as exc:
-        raise BadInput(validation_message(exc, Design, str(path))) from None
-    if board is not None and board in overrides:
-        over = overrides[board]
+        raise BadInput(validation_message(exc, Design, str(path), data)) from None
+    known = list_boards()
+    for bname in overrides:
+        if not isinstance(bname, str) or (bname not in known and bname != board):
+            hint = _did_you_mean(bname, known)
+            msg = f"{path}: boards.{bname}: no board named {str(bname)!r} in {boards_dir()}"
+            msg += f" (did you mean '{hint}'?)" if hint else f" (known: {', '.join(known)})"
+            raise BadInput(msg)
+    # Every board's overrides are validated (not only the one asked for): a mistake in the
+    # zcu104 section is reported by `hwflow check` on any board, not first on the zcu104.
+    selected = base
+    for bname, over in overrides.items():
         if not isinstance(over, dict):
-            raise BadInput(f"{path}: boards.{board}: must be a mapping of overrides")
+            raise BadInput(f"{path}: boards.{bname}: must be a mapping of overrides")
         if "boards" in over or "name" in over:
-            raise BadInput(f"{path}: boards.{board}: may not override 'name' or 'boards'")
+            raise BadInput(f"{path}: boards.{bname}: may not override 'name' or 'boards'")
         merged = deep_merge(data, over)
         try:
-            base = Design.model_validate(merged)
+            merged_design = Design.model_validate(merged)
         except ValidationError as exc:
-            msg = validation_message(exc, Design, f"{path} (with boards.{board} overrides)")
+            msg = validation_message(exc, Design, f"{path} (with boards.{bname} overrides)", merged)
             raise BadInput(msg) from None
+        if bname == board:
+            selected = merged_design
+        elif merged_design.model.layers is not None:
+            _check_layer_semantics(merged_design, f"{path} (with boards.{bname} overrides)")
+    base = selected
     _check_layer_semantics(base, str(path))
     base._source = str(path)  # type: ignore[attr-defined]
     return base
@@ -617,6 +727,10 @@ def resolved_dict(design: Design, board: Board) -> dict[str, Any]:
     """The resolved configuration printed by ``hwflow check`` and hashed by the flow."""
     d = design.model_dump(mode="json")
     d.pop("boards", None)
+    if design.dataset.name == "npz":
+        d["dataset"].pop("test_fraction", None)  # the npz file carries its own train/test split
+    if design.quantization.default is None:
+        d["quantization"].pop("default", None)  # unchanged configuration (and cache keys) for designs without it
     if d["hls"]["clock_period_ns"] is None:
         d["hls"]["clock_period_ns"] = board.clock_period_ns
     if design.model.layers is not None:
@@ -625,3 +739,84 @@ def resolved_dict(design: Design, board: Board) -> dict[str, Any]:
         for ly, n in zip(d["model"]["layers"], names):
             ly["name"] = n
     return {"design": d, "board": board.model_dump(mode="json")}
+
+
+# --------------------------------------------------------------------------- files a design names
+
+EXAMPLE_NPZ = "npz_example.npz"
+
+
+def design_file_path(design: Design, value: str) -> Path:
+    """A path written in a design: absolute as is; relative to the design file's folder, else to
+    the repository (designs/ files name repository paths such as ``build/data/x.npz``)."""
+    from .paths import project_root
+
+    p = Path(value)
+    if p.is_absolute():
+        return p
+    src = getattr(design, "_source", None)
+    repo = project_root() / p
+    if src:
+        near = Path(src).parent / p
+        if near.exists() or not repo.exists() and Path(src).resolve().parent != designs_dir().resolve():
+            return near  # (a missing file of a design outside designs/ is looked for next to it)
+    return repo
+
+
+def dataset_file(design: Design) -> Path | None:
+    """The npz file of a ``dataset: {name: npz}`` design (resolved like ``model.file``)."""
+    if design.dataset.name != "npz" or not design.dataset.path:
+        return None
+    return design_file_path(design, design.dataset.path)
+
+
+def model_file(design: Design) -> Path | None:
+    if not design.model.file:
+        return None
+    return design_file_path(design, design.model.file)
+
+
+def missing_file_hint(path: Path) -> str | None:
+    if path.name == EXAMPLE_NPZ:
+        return "for the example, run `python scripts/make_npz_example.py` (or `make demo-npz`) first"
+    return ("write your data with numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...); "
+            "a relative dataset.path is read from the design file's folder")
+
+
+def check_files(design: Design, source: str | None = None) -> None:
+    """The files a design names exist (``hwflow check`` says "valid" only when they do)."""
+    src = source or getattr(design, "_source", "design")
+    npz = dataset_file(design)
+    if npz is not None and not npz.is_file():
+        raise BadInput(f"{src}: dataset.path: file not found: {npz}", hint=missing_file_hint(npz))
+    mf = model_file(design)
+    if mf is not None and not mf.is_file():
+        raise BadInput(f"{src}: model.file: file not found: {mf}",
+                       hint="a relative model.file is read from the design file's folder")
+
+
+# Clock periods below which timing closure of an hls4ml design is unlikely on a family's usual
+# speed grade (a warning, not an error). Evidence: the public hls4ml projects in the vendor-report
+# fixtures that target 5 ns on an xc7z020-1 were estimated by HLS at 4.0-7.2 ns (two of them met
+# timing after implementation, with 0.15-0.39 ns slack); PYNQ's default fabric clock is 100 MHz.
+# Zynq UltraScale+ / Alveo -2 parts: HLS estimates of 3.4-4.2 ns for 5 ns targets, and Vitis'
+# default kernel clock is 300 MHz (3.33 ns).
+FAST_CLOCK_NS = {"zynq7000": 5.0, "zynqmp": 3.0, "alveo": 3.0, "versal": 2.5}
+
+
+def design_warnings(design: Design, board: Board) -> list[str]:
+    """Things that are valid but probably not what the user wants (printed by ``hwflow check``)."""
+    out: list[str] = []
+    clock = design.hls.clock_period_ns or board.clock_period_ns
+    limit = FAST_CLOCK_NS.get(board.family)
+    if limit is not None and clock <= limit:
+        out.append(f"hls.clock_period_ns: {clock:g} ns ({1000 / clock:.0f} MHz) is at or beyond what {board.family} "
+                   f"parts usually reach with hls4ml designs ({board.part}: about {limit:g} ns or slower); "
+                   "expect timing to fail after implementation - synthesize to check "
+                   f"(`hwflow synth {design.name} --board {board.name} --level vsynth`)")
+    if design.dataset.name == "npz" and "test_fraction" in design.dataset.model_fields_set:
+        out.append("dataset.test_fraction: ignored for npz data (the file carries its own x_test/y_test split)")
+    if design.quantization.default is not None and design.model.layers is not None:
+        out.append("quantization.default: applies only to a model.file without quantizers; "
+                   "layers built from model.layers use the weight/activation bits")
+    return out

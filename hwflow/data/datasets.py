@@ -39,7 +39,7 @@ def quantize_inputs(x: np.ndarray, bits: int, integer_bits: int) -> np.ndarray:
     QKeras' convention: ``integer_bits`` excludes the sign, so the type is
     ap_fixed<bits, integer_bits+1, AP_RND_CONV, AP_SAT> (one definition, shared with the emulator).
     """
-    from ..emu.precision import quantize_input
+    from ..hlsconfig import quantize_input
 
     return quantize_input(x, (bits, integer_bits))
 
@@ -110,13 +110,16 @@ def load_jets_split(test_fraction: float, seed: int) -> Split:
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def load_npz_split(path: str) -> Split:
+def load_npz_split(path: str | Path) -> Split:
+    """Read an npz split; a relative ``path`` is taken from the repository (designs resolve
+    theirs against the design file's folder first: :func:`hwflow.config.dataset_file`)."""
+    from ..config import missing_file_hint
+
     p = Path(path)
     if not p.is_absolute():
         p = project_root() / p
     if not p.exists():
-        raise BadInput(f"dataset.path: file not found: {p}",
-                       hint="for the example, run `python scripts/make_npz_example.py` first")
+        raise BadInput(f"dataset.path: file not found: {p}", hint=missing_file_hint(p))
     try:
         with np.load(p, allow_pickle=False) as z:
             missing = [k for k in NPZ_KEYS if k not in z.files]
@@ -146,8 +149,12 @@ def load_npz_split(path: str) -> Split:
                  arrs["x_test"].astype(np.float32), y_test.astype(np.int64), classes, f"npz file {p.name}")
 
 
-def load_dataset(dataset, input_quant=None, input_shape=None, source: str = "design") -> Split:
-    """Load the design's dataset, reshape to the model's input shape and quantize the inputs."""
+def load_dataset(dataset, input_quant=None, input_shape=None, source: str = "design", design=None) -> Split:
+    """Load the design's dataset, reshape to the model's input shape and quantize the inputs.
+
+    ``design``: the :class:`~hwflow.config.Design` the dataset belongs to; a relative npz path is
+    then resolved against the design file's folder (as ``model.file`` is).
+    """
     name = dataset.name
     if name == "digits":
         split = load_digits_split(dataset.test_fraction, dataset.seed)
@@ -156,7 +163,9 @@ def load_dataset(dataset, input_quant=None, input_shape=None, source: str = "des
     elif name == "jets":
         split = load_jets_split(dataset.test_fraction, dataset.seed)
     elif name == "npz":
-        split = load_npz_split(dataset.path)
+        from ..config import dataset_file
+
+        split = load_npz_split(dataset_file(design) if design is not None else dataset.path)
     else:  # pragma: no cover - schema forbids it
         raise BadInput(f"{source}: dataset.name: unknown dataset {name!r}")
     if dataset.max_samples:

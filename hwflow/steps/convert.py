@@ -20,8 +20,11 @@ from ..flow import Context, StepSpec, register
 
 def _settings(ctx: Context) -> dict[str, Any]:
     b = ctx.board_cfg
-    return {"hls": ctx.design_cfg["hls"], "input": ctx.design_cfg["quantization"]["input"],
-            "part": b["part"], "hls4ml_board": b.get("hls4ml_board"), "family": b["family"]}
+    s = {"hls": ctx.design_cfg["hls"], "input": ctx.design_cfg["quantization"]["input"],
+         "part": b["part"], "hls4ml_board": b.get("hls4ml_board"), "family": b["family"]}
+    if ctx.design_cfg["quantization"].get("default") is not None:
+        s["default_precision"] = ctx.design_cfg["quantization"]["default"]
+    return s
 
 
 def backend_for(ctx: Context) -> str:
@@ -30,12 +33,14 @@ def backend_for(ctx: Context) -> str:
 
 def hls_config(ctx: Context, model) -> dict[str, Any]:
     """hls4ml config with every precision derived from the QKeras quantizers (bit-exact C-sim)."""
-    from ..emu.precision import hls_config_for
+    from ..hlsconfig import hls_config_for
 
     h = ctx.design.hls
     inp = ctx.design.quantization.input
+    default = ctx.design.quantization.default
     cfg = hls_config_for(model, io_type=h.io_type, strategy=h.strategy, reuse_factor=h.reuse_factor,
-                         input_precision=(inp.bits, inp.integer_bits))
+                         input_precision=(inp.bits, inp.integer_bits),
+                         float_precision=default.hls4ml() if default is not None else None)
     if h.softmax != "stable":
         for layer in model.layers:
             act = getattr(getattr(layer, "activation", None), "__name__", "")
@@ -57,7 +62,7 @@ def convert_model(ctx: Context, model, output_dir: Path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import hls4ml
 
-    from ..emu.precision import converter_kwargs
+    from ..hlsconfig import converter_kwargs
 
     cfg = hls_config(ctx, model)
     hls_cfg, conv_kw = converter_kwargs(cfg)
@@ -99,6 +104,27 @@ def layer_precisions(hls_model) -> list[dict[str, Any]]:
     return rows
 
 
+def model_kind(ctx: Context, model, cfg: dict[str, Any]) -> dict[str, Any]:
+    """What kind of model this is ("QKeras model" / "float Keras model"), which layers run at a
+    precision the design chose rather than the model's quantizers; warns once for a float model."""
+    from ..hlsconfig import has_quantizers
+
+    meta = cfg.get("hwflow", {})
+    floats = list(meta.get("float_layers") or [])
+    quantized = has_quantizers(model)
+    kind = "QKeras model" if quantized else "float Keras model"
+    prec = meta.get("float_precision") or cfg.get("Model", {}).get("Precision", {}).get("default", "fixed<16,6>")
+    if isinstance(prec, dict):
+        prec = prec.get("default", "fixed<16,6>")
+    if floats:
+        why = ("set quantization.default: {bits, integer_bits} to choose it" if meta.get("float_precision") is None
+               else "from quantization.default")
+        ctx.log(f"WARNING: {kind} with {len(floats)} float layer(s): firmware uses {prec} there ({why}); "
+                "quantization-aware training (QKeras) would make the firmware bit-exact with the model "
+                "and usually allows fewer bits at the same accuracy")
+    return {"model_kind": kind, "float_layers": floats, "float_precision": prec if floats else None}
+
+
 def run(ctx: Context) -> dict[str, Any]:
     from .train import load_quantized_model
 
@@ -123,6 +149,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "reuse_factor": ctx.design.hls.reuse_factor, "project_dir": "hls", "project_name": "myproject",
         "hls_config": cfg, "layers": layer_precisions(hls_model),
         "firmware_hash": hash_tree(out / "firmware"),
+        **model_kind(ctx, model, cfg),
     }
     atomic_write_json(ctx.path("convert.json"), result)
     return {"backend": result["backend"], "layers": len(result["layers"])}

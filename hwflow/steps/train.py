@@ -25,24 +25,18 @@ def _settings(ctx: Context) -> dict[str, Any]:
         p = _model_file(ctx)
         s["model_file_hash"] = hash_file(p) if p.exists() else None
     if d["dataset"]["name"] == "npz" and d["dataset"].get("path"):
+        from ..config import dataset_file
         from ..fileio import hash_file
-        from ..paths import project_root
 
-        p = Path(d["dataset"]["path"])
-        p = p if p.is_absolute() else project_root() / p
-        s["npz_hash"] = hash_file(p) if p.exists() else None
+        p = dataset_file(ctx.design)
+        s["npz_hash"] = hash_file(p) if p is not None and p.exists() else None
     return s
 
 
 def _model_file(ctx: Context) -> Path:
-    from ..paths import project_root
+    from ..config import model_file
 
-    p = Path(ctx.design.model.file or "")
-    if not p.is_absolute():
-        src = getattr(ctx.design, "_source", None)
-        base = Path(src).parent if src else project_root()
-        p = (base / p) if (base / p).exists() else project_root() / p
-    return p
+    return model_file(ctx.design) or Path("")
 
 
 def save_keras(model, path: Path) -> None:
@@ -118,7 +112,7 @@ def run(ctx: Context) -> dict[str, Any]:
 
     d = ctx.design
     t = d.training
-    split = load_dataset(d.dataset, d.quantization.input, d.model.input_shape, source="design")
+    split = load_dataset(d.dataset, d.quantization.input, d.model.input_shape, source="design", design=d)
     ctx.log(f"data: {split.description}; train {len(split.x_train)}, test {len(split.x_test)} samples")
     mdir = ctx.path("model")
     mdir.mkdir(parents=True, exist_ok=True)
@@ -138,8 +132,9 @@ def run(ctx: Context) -> dict[str, Any]:
             raise BadInput(f"model.file: {p} could not be loaded as a Keras/QKeras model: {exc}") from None
         shutil.copyfile(p, mdir / ".user_model.tmp")
         os.replace(mdir / ".user_model.tmp", mdir / "qkeras_model.h5")
-        result.update({"accuracy_float": None, "accuracy_quantized": mt.accuracy(qmodel, split.x_test, split.y_test),
-                       "model_source": f"user file {p.name}", "float_note": "user model: no float reference trained"})
+        from ..models.user import describe_user_model
+
+        result.update(describe_user_model(qmodel, p, mt.accuracy(qmodel, split.x_test, split.y_test), ctx.log))
         out_units = qmodel.output_shape[-1]
     else:
         out_units = _output_units(d)
