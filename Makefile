@@ -12,7 +12,7 @@ SWEEP ?= designs/sweeps/digits_bits.yaml
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-npz test test-all emu synth report estimate sweep bench doctor clean help
+.PHONY: install demo demo-npz test test-all fuzz emu synth report estimate sweep bench doctor clean help
 
 help:
 	@echo "make demo                 run $(DESIGN) on $(BOARD) end to end (self-installing)"
@@ -41,6 +41,11 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
+
+# The large property-based fuzzing budget (5,000 cases per test; HWFLOW_FUZZ_LARGE_EXAMPLES to change).
+# It is deselected from `make test`: run it on a schedule (CI) where it cannot be skipped.
+fuzz: $(STAMP)
+	$(PY) -m pytest -q -m fuzz_large -p no:cacheprovider tests/robustness/test_fuzz_config.py $(PYTEST_ARGS)
 
 emu: $(STAMP)
 	$(HWFLOW) run $(DESIGN) --board $(BOARD) --to emulate

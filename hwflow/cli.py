@@ -216,18 +216,18 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import yaml
 
-    from .config import infer_shapes, load_board, load_design, resolved_dict
+    from .config import check
 
-    board = load_board(args.board)
-    design = load_design(args.design, board.name)
-    resolved = resolved_dict(design, board)
-    if design.model.layers:
-        resolved["shapes"] = [list(s) for s in infer_shapes(design)]
+    resolved = check(args.design, args.board)
+    for w in resolved["warnings"]:
+        print(f"hwflow: warning: {w}", file=sys.stderr)
     if args.json:
         _print_json(resolved)
     else:
-        print(f"# {design.name} on {board.name}: valid")
-        print(yaml.safe_dump(resolved, sort_keys=False, default_flow_style=None))
+        shown = {k: v for k, v in resolved.items() if k != "warnings"}
+        print(f"# {resolved['design']['name']} on {resolved['board']['name']}: valid"
+              + (f" ({len(resolved['warnings'])} warning(s) above)" if resolved["warnings"] else ""))
+        print(yaml.safe_dump(shown, sort_keys=False, default_flow_style=None))
     return 0
 
 
@@ -248,17 +248,19 @@ def cmd_list(args: argparse.Namespace) -> int:
                       f"BRAM18K {r['bram_18k']:>5}  power: {r['power']}")
     else:
         rows = []
-        for n in list_designs():
+        for n in list_designs():  # by file name: what `hwflow check NAME` takes
             try:
                 d = load_design(n)
-                rows.append({"name": d.name, "description": d.description, "dataset": d.dataset.name})
+                rows.append({"name": n, "design_name": d.name, "description": d.description,
+                             "dataset": d.dataset.name})
             except HwflowError as exc:
                 rows.append({"name": n, "error": str(exc).splitlines()[0]})
         if args.json:
             _print_json(rows)
         else:
             for r in rows:
-                print(f"{r['name']:<16} {r.get('dataset', ''):<8} {r.get('description') or r.get('error')}")
+                also = f" (name: {r['design_name']})" if r.get("design_name") not in (None, r["name"]) else ""
+                print(f"{r['name']:<20} {r.get('dataset', ''):<8} {r.get('description') or r.get('error')}{also}")
     return 0
 
 

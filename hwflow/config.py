@@ -820,3 +820,19 @@ def design_warnings(design: Design, board: Board) -> list[str]:
         out.append("quantization.default: applies only to a model.file without quantizers; "
                    "layers built from model.layers use the weight/activation bits")
     return out
+
+
+def check(design: str | Path, board: str | Path = "pynq-z2") -> dict[str, Any]:
+    """What ``hwflow check`` does: load and validate a design on a board, check the files it
+    names, and return the resolved configuration (with layer shapes and warnings).
+
+    Raises :class:`~hwflow.errors.BadInput` (exit 2) naming the file and key when it is not valid.
+    """
+    b = load_board(board)
+    d = load_design(design, b.name)
+    check_files(d)
+    resolved = resolved_dict(d, b)
+    if d.model.layers:
+        resolved["shapes"] = [list(s) for s in infer_shapes(d)]
+    resolved["warnings"] = design_warnings(d, b)
+    return resolved

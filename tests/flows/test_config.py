@@ -163,3 +163,121 @@ def test_npz_needs_path(tmp_path):
     p = write(tmp_path, GOOD.replace("dataset: {name: digits}", "dataset: {name: npz}"))
     with pytest.raises(BadInput, match="dataset.path"):
         load_design(p)
+
+
+# ----------------------------------------------------------------------- issue 16 (config items)
+
+def test_override_for_an_unknown_board_is_rejected(tmp_path, capsys):
+    p = write(tmp_path, GOOD.replace("zcu104: {hls:", "zcu105: {hls:"))
+    assert main(["check", str(p), "--board", "pynq-z2"]) == 2
+    err = capsys.readouterr().err
+    assert "boards.zcu105" in err and "did you mean 'zcu104'" in err and str(p) in err
+
+
+def test_override_of_another_board_is_validated_too(tmp_path, capsys):
+    p = write(tmp_path, GOOD.replace("{hls: {reuse_factor: 4}}", "{hls: {reuse_factr: 4}}"))
+    assert main(["check", str(p), "--board", "pynq-z2"]) == 2  # the mistake is in the zcu104 section
+    err = capsys.readouterr().err
+    assert "boards.zcu104" in err and "did you mean 'reuse_factor'" in err
+
+
+@pytest.mark.parametrize("given, hint", [("Dense", "dense"), ("Conv2D", "conv2d"), ("denes", "dense")])
+def test_layer_type_gets_did_you_mean(tmp_path, capsys, given, hint):
+    p = write(tmp_path, GOOD.replace("{type: dense, units: 8, name: fc1}", f"{{type: {given}, units: 8, name: fc1}}"))
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "model.layers[0].type" in err and f"did you mean '{hint}'" in err
+
+
+def test_check_says_invalid_when_the_npz_is_missing(tmp_path, capsys):
+    p = write(tmp_path, GOOD.replace("dataset: {name: digits}", "dataset: {name: npz, path: mine.npz}"))
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "mine.npz") in err and "not found" in err
+    assert "make_npz_example" not in err  # the hint names the example script only for the example
+
+
+def test_relative_npz_path_resolves_against_the_design_folder(tmp_path, capsys):
+    import numpy as np
+
+    from hwflow.config import dataset_file
+    from hwflow.data import load_dataset
+
+    (tmp_path / "data").mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "data" / "mine.npz", x_train=rng.normal(size=(20, 64)), y_train=np.arange(20) % 10,
+             x_test=rng.normal(size=(10, 64)), y_test=np.arange(10) % 10)
+    p = write(tmp_path, GOOD.replace("dataset: {name: digits}", "dataset: {name: npz, path: data/mine.npz}"))
+    d = load_design(p)
+    assert dataset_file(d) == tmp_path / "data" / "mine.npz"
+    split = load_dataset(d.dataset, d.quantization.input, d.model.input_shape, design=d)
+    assert split.x_train.shape == (20, 64) and split.classes == 10
+    assert main(["check", str(p), "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert "test_fraction" not in out["design"]["dataset"]  # the npz carries its own split
+
+
+def test_example_npz_hint_names_the_script():
+    from hwflow.config import missing_file_hint
+
+    assert "make_npz_example.py" in missing_file_hint(Path("build/data/npz_example.npz"))
+    assert "make_npz_example.py" not in missing_file_hint(Path("mine.npz"))
+
+
+def test_designs_and_check_agree_on_names(tmp_path, monkeypatch, capsys):
+    import hwflow.config as cfg
+
+    ddir = tmp_path / "designs"
+    ddir.mkdir()
+    (ddir / "my_file.yaml").write_text(GOOD.replace("name: tiny", "name: tiny_inside"))
+    monkeypatch.setattr(cfg, "designs_dir", lambda: ddir)
+    assert main(["designs"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("my_file ") and "(name: tiny_inside)" in out
+    assert main(["check", "my_file"]) == 0  # by file name, as listed
+    assert main(["check", "tiny_inside"]) == 0  # and by the name: inside it
+    capsys.readouterr()
+    assert main(["check", "tiny_insid"]) == 2
+
+
+def test_fast_clock_on_zynq7000_warns(tmp_path, capsys):
+    p = write(tmp_path, GOOD.replace("training: {epochs: 1}", "training: {epochs: 1}\nhls: {clock_period_ns: 5}"))
+    assert main(["check", str(p), "--board", "pynq-z2"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "clock_period_ns" in err and "200 MHz" in err
+    p2 = write(tmp_path, GOOD, "d2.yaml")
+    assert main(["check", str(p2), "--board", "pynq-z2"]) == 0  # the board's 10 ns: no warning
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_npz_test_fraction_is_said_to_be_ignored(tmp_path):
+    from hwflow.config import design_warnings
+
+    p = write(tmp_path, GOOD.replace("dataset: {name: digits}", "dataset: {name: npz, path: x.npz, test_fraction: 0.3}"))
+    ws = design_warnings(load_design(p), load_board("zcu104"))
+    assert any("test_fraction" in w and "ignored" in w for w in ws)
+
+
+@pytest.mark.parametrize("key", ["function-x", "literal[", "function-after[x]", "literal['a']", "int"])
+def test_odd_keys_do_not_crash_the_message_formatter(tmp_path, capsys, key):
+    import yaml
+
+    doc = yaml.safe_load(GOOD)
+    for where in (doc, doc["model"]["layers"][0], doc["hls"] if "hls" in doc else doc.setdefault("hls", {})):
+        where[key] = 1
+        p = write(tmp_path, yaml.safe_dump(doc))
+        assert main(["check", str(p)]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "unknown key" in err and key.split("[")[0] in err
+        del where[key]
+
+
+def test_quantization_default_schema(tmp_path):
+    p = write(tmp_path, GOOD.replace("quantization: {", "quantization: {default: {bits: 12, integer_bits: 3}, "))
+    d = load_design(p)
+    assert d.quantization.default.hls4ml() == "fixed<12,4>"  # QKeras convention: the sign is extra
+    bad = write(tmp_path, GOOD.replace("quantization: {", "quantization: {default: {bits: 4, integer_bits: 4}, "), "b.yaml")
+    with pytest.raises(BadInput, match="quantization.default"):
+        load_design(bad)
