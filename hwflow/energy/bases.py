@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .datamove import Accelerator, DataMovement, batch_grid, call_time, max_batch
-from .power import power_at_duty
+from .power import board_power, power_at_duty
 
 BASES = ("batch1_system", "batched_system", "accelerator")
 BASIS_LABEL = {
@@ -23,6 +23,15 @@ BASIS_LABEL = {
     "batched_system": "batched system (best batch, whole board)",
     "accelerator": "accelerator only (II x clock x board power)",
 }
+
+
+def model_for(acc: Accelerator, dm: DataMovement, power_spec: dict[str, Any], dynamic: dict[str, Any]
+              ) -> dict[str, Any]:
+    """The board power model of this design; a cited *active* figure is taken as measured under
+    batch-1 calls (MLPerf Tiny's condition), so its duty is this design's batch-1 duty."""
+    ct = call_time(1, acc, dm)
+    duty = min(1.0, ct["busy_s"] / ct["total_s"]) if ct["total_s"] else 1.0
+    return board_power(power_spec, dynamic, active_duty=duty)
 
 
 def _point(n: int, acc: Accelerator, dm: DataMovement, pm: dict[str, Any],

@@ -14,8 +14,9 @@ Board power while the overlay serves calls of batch ``n``::
   interval of the coefficients and their leave-one-out error.
 * ``P_idle``: the board file's ``power.idle_w`` when a figure is cited. When only an *active*
   figure is cited (PYNQ-Z2: 1.58 W, MLPerf Tiny v0.7, measured while an hls4ml design served
-  inference), ``P_idle = active - P_dyn`` (labelled ``estimate:``, the assumption stated): the
-  active figure is then reproduced at full duty. With neither, nothing is estimated.
+  batch-1 inference), ``P_idle = active - P_dyn x duty_batch1`` (labelled ``estimate:``, the
+  assumption stated): the active figure is then reproduced under the condition it was measured
+  in, and larger batches (higher duty) draw more. With neither, nothing is estimated.
 
 Assumption stated with every figure: the processing system's extra power while the host driver
 runs is inside a cited *active* figure (measured under load) but not inside a cited *idle* one,
@@ -111,11 +112,14 @@ def vendor_dynamic(report_text: str, version: str | None = None) -> dict[str, An
             "partial": []}
 
 
-def board_power(spec: dict[str, Any], dynamic: dict[str, Any]) -> dict[str, Any]:
+def board_power(spec: dict[str, Any], dynamic: dict[str, Any], *, active_duty: float = 1.0) -> dict[str, Any]:
     """Idle and full-duty power of the board running this design.
 
     ``spec``: the board file's ``power`` block (``idle_w``, ``active_w``, ``source``).
     ``dynamic``: from :func:`per_resource_dynamic` or :func:`vendor_dynamic`.
+    ``active_duty``: the IP's duty under the condition the cited *active* figure was measured in
+    (MLPerf Tiny: batch-1 calls, so the batch-1 duty of this design; see
+    :func:`hwflow.energy.bases.model_for`). Then ``P_idle = active - P_dyn x active_duty``.
     """
     idle, active = spec.get("idle_w"), spec.get("active_w")
     dyn = dynamic.get("w")
@@ -128,9 +132,11 @@ def board_power(spec: dict[str, Any], dynamic: dict[str, Any]) -> dict[str, Any]
         notes.append("cited idle figure: the processing system's extra power while the driver runs is not "
                      "included (a lower bound)")
     elif active is not None and dyn is not None:
-        p_idle = float(active) - dyn
+        d = min(1.0, max(0.0, float(active_duty)))
+        p_idle = float(active) - dyn * d
         idle_source = (f"estimate: cited active {float(active):.3g} W ({src}) minus this design's modelled PL "
-                       f"dynamic {dyn * 1e3:.3g} mW (no published idle figure)")
+                       f"dynamic {dyn * 1e3:.3g} mW x duty {d:.3g} under the cited condition "
+                       "(no published idle figure)")
         if p_idle <= 0:
             notes.append("modelled dynamic power exceeds the cited active figure: idle not estimated")
             p_idle = None

@@ -139,11 +139,16 @@ def test_mlperf_tiny_ad08_like_design_on_pynq_z2_is_of_the_order_of_the_measurem
     acc = datamove.Accelerator(in_bytes=64 * 4, out_bytes=64 * 4, latency_cycles=est["latency"],
                                ii_cycles=est["ii"], clock_ns=10.0)
     dyn = power.per_resource_dynamic(est, 10.0, "zynq7000")
-    pm = power.board_power(PYNQ_Z2_POWER, dyn)
-    e = bases.energy_bases(acc, datamove.for_board("zynq7000"), pm)
+    dm = datamove.for_board("zynq7000")
+    pm = bases.model_for(acc, dm, PYNQ_Z2_POWER, dyn)
+    e = bases.energy_bases(acc, dm, pm)
+    # the cited active power is reproduced under its own condition (batch-1 calls)
+    assert e["batch1_system"]["power_w"] == pytest.approx(1.58)
+    assert e["accelerator"]["power_w"] > 1.58
     published = 30.0
     b1 = e["batch1_system"]["uj"]
-    assert e["accelerator"]["uj"] == pytest.approx(1.28, rel=0.05)
+    # accelerator only: II x clock x board power at full duty (81 cycles x 10 ns x P)
+    assert e["accelerator"]["time_s"] == pytest.approx(0.81e-6, rel=0.01)
     assert published / 10 <= b1 <= published * 10, b1
     assert b1 / e["accelerator"]["uj"] > 50
 
