@@ -302,6 +302,21 @@ class BoardPower(Strict):
     source: str | None = None
 
 
+class BoardDataMovement(Strict):
+    """Per-call data-movement figures (issue 15); unset keys take the family's cited defaults
+    (hwflow/energy/datamove.py). ``null`` where nothing is published."""
+    stream_bytes: int | None = Field(default=None, ge=1, le=1024)
+    eff_mm2s: float | None = Field(default=None, gt=0.0, le=1.0)
+    eff_s2mm: float | None = Field(default=None, gt=0.0, le=1.0)
+    setup_clocks_mm2s: float | None = Field(default=None, ge=0.0)
+    setup_clocks_s2mm: float | None = Field(default=None, ge=0.0)
+    host_overhead_s: float | None = Field(default=None, ge=0.0, le=1.0)
+    host_overhead_range_s: list[float] | None = None
+    max_transfer_bytes: int | None = Field(default=None, ge=1)
+    driver: str | None = None
+    source: str | None = None
+
+
 class BoardDeploy(Strict):
     transport: Literal["ssh", "local", "emulated"] = "ssh"
     user: str = "xilinx"
@@ -320,6 +335,7 @@ class Board(Strict):
     clock_period_ns: float = Field(gt=0.5, le=100.0)
     resources: Resources
     power: BoardPower = BoardPower()
+    data_movement: BoardDataMovement = BoardDataMovement()
     deploy: BoardDeploy = BoardDeploy()
 
     @field_validator("name")
