@@ -340,3 +340,46 @@ def _bn_scale_bias(layer: Any) -> tuple[np.ndarray, np.ndarray]:
     var = weights.get("moving_variance", np.ones(n))
     scale = gamma / np.sqrt(var + eps)
     return scale, beta - mean * scale
+
+
+# ------------------------------------------------------------------------------ input names
+#: hls4ml's VivadoAccelerator writer rewrites the C-sim bridge by plain text replacement of the
+#: input's type name ``input_t`` with ``input_axi_t`` on whole lines: an input layer whose name
+#: contains ``input_t`` (``input_tensor``, ``input_time``...) becomes ``input_axi_tensor_ap``, which
+#: is never declared, and the bridge does not compile. Such inputs are renamed before conversion.
+_BRIDGE_UNSAFE = ("input_t", "result_t")
+
+
+def bridge_safe_name(name: str, taken: set[str]) -> str:
+    new = name
+    for bad in _BRIDGE_UNSAFE:
+        new = new.replace(bad, bad.replace("_t", "_x_t"))  # input_tensor -> input_x_tensor
+    base, i = new, 1
+    while new in taken:
+        new, i = f"{base}_{i}", i + 1
+    return new
+
+
+def with_bridge_safe_inputs(keras_model: Any, custom_objects: dict[str, Any] | None = None) -> tuple[Any, dict[str, str]]:
+    """The model with every input layer renamed that hls4ml's accelerator bridge would break on
+    (same layers, same weights), and ``{old: new}``; the model itself when nothing needs it."""
+    import tensorflow as tf
+
+    taken = {lyr.name for lyr in keras_model.layers} | set(model_input_names(keras_model))
+    renames = {}
+    for nm in model_input_names(keras_model):
+        if any(bad in nm for bad in _BRIDGE_UNSAFE):
+            renames[nm] = bridge_safe_name(nm, taken)
+            taken.add(renames[nm])
+    if not renames:
+        return keras_model, {}
+
+    objs = dict(custom_objects or {})
+    new_inputs = [tf.keras.Input(shape=t.shape[1:], dtype=t.dtype, name=renames.get(n, n))
+                  for t, n in zip(keras_model.inputs, model_input_names(keras_model))]
+    with tf.keras.utils.custom_object_scope(objs):
+        clone = tf.keras.models.clone_model(keras_model, input_tensors=new_inputs if len(new_inputs) > 1 else new_inputs[0])
+    clone.set_weights(keras_model.get_weights())
+    if model_input_names(clone) != [renames.get(n, n) for n in model_input_names(keras_model)]:
+        raise RuntimeError(f"renaming the inputs {renames} failed: got {model_input_names(clone)}")
+    return clone, renames

@@ -14,8 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..context import Context
 from ..fileio import atomic_write_json, hash_tree
-from ..flow import Context, StepSpec, register
+from ..registry import StepSpec, register
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
@@ -62,12 +63,19 @@ def convert_model(ctx: Context, model, output_dir: Path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import hls4ml
 
-    from ..hlsconfig import converter_kwargs
+    from ..hlsconfig import converter_kwargs, with_bridge_safe_inputs
+    from ..models.build import custom_objects
 
+    model, renamed = with_bridge_safe_inputs(model, custom_objects())
+    for old, new in renamed.items():
+        if not ctx.memo.get(f"renamed:{old}"):
+            ctx.memo[f"renamed:{old}"] = new
+            ctx.log(f"input layer '{old}' is '{new}' in the firmware (hls4ml's accelerator bridge cannot "
+                    "compile input names containing 'input_t')")
     cfg = hls_config(ctx, model)
     hls_cfg, conv_kw = converter_kwargs(cfg)
     kwargs: dict[str, Any] = dict(hls_config=hls_cfg, output_dir=str(output_dir), project_name="myproject",
-                                  clock_period=ctx.clock_ns, part=ctx.board.part, **conv_kw)
+                                  clock_period=ctx.clock_period_ns, part=ctx.board.part, **conv_kw)
     if ctx.board.hls4ml_board:
         kwargs.update(backend="VivadoAccelerator", board=ctx.board.hls4ml_board, interface="axi_stream",
                       driver="python", input_type="float", output_type="float")
@@ -134,7 +142,7 @@ def run(ctx: Context) -> dict[str, Any]:
     if tmp.exists():
         shutil.rmtree(tmp)
     ctx.log(f"hls4ml: backend {backend_for(ctx)}, part {ctx.board.part}, {ctx.design.hls.io_type}, "
-            f"{ctx.design.hls.strategy}, reuse {ctx.design.hls.reuse_factor}, clock {ctx.clock_ns} ns")
+            f"{ctx.design.hls.strategy}, reuse {ctx.design.hls.reuse_factor}, clock {ctx.clock_period_ns} ns")
     hls_model, cfg = convert_model(ctx, model, tmp)
     hls_model.write()
     # Replace the previous project only once the new one is completely written.
@@ -145,7 +153,7 @@ def run(ctx: Context) -> dict[str, Any]:
     ctx.memo["hls_model"] = hls_model
     result = {
         "backend": backend_for(ctx), "board": ctx.board.hls4ml_board, "part": ctx.board.part,
-        "clock_ns": ctx.clock_ns, "io_type": ctx.design.hls.io_type, "strategy": ctx.design.hls.strategy,
+        "clock_ns": ctx.clock_period_ns, "io_type": ctx.design.hls.io_type, "strategy": ctx.design.hls.strategy,
         "reuse_factor": ctx.design.hls.reuse_factor, "project_dir": "hls", "project_name": "myproject",
         "hls_config": cfg, "layers": layer_precisions(hls_model),
         "firmware_hash": hash_tree(out / "firmware"),
@@ -156,4 +164,5 @@ def run(ctx: Context) -> dict[str, Any]:
 
 
 register(StepSpec(name="convert", run=run, settings=_settings, needs=("train",),
-                  outputs=("hls/firmware", "convert.json"), result_file="convert.json", version=1))
+                  outputs=("hls/firmware", "convert.json"), result_file="convert.json", version=1,
+                  code=("hwflow/hlsconfig.py",)))
