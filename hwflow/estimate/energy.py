@@ -129,3 +129,28 @@ def qtools_energy(keras_model: Any, *, input_bits: int = 8, weights_on_memory: s
         "memory": {"weights": weights_on_memory, "activations": activations_on_memory},
         "source": QTOOLS_SOURCE,
     }
+
+
+# -- issue 15: the three energy bases of a design in the flow -----------------------------------
+
+def io_bytes(io: dict[str, Any]) -> tuple[int, int]:
+    """Bytes per sample in and out on the overlay's stream, from the package's I/O spec."""
+    from ..runtime.driver import IOSpec
+
+    spec = IOSpec.from_dict(io)
+    return spec.in_bytes, spec.out_bytes
+
+
+def energy_for(board: Any, *, io: dict[str, Any], latency_cycles: float | None, ii_cycles: float | None,
+               clock_ns: float, resources: dict[str, Any] | None, timing_source: str | None,
+               accuracy: float | None = None, vendor_power_text: str | None = None,
+               vendor_version: str | None = None) -> dict[str, Any]:
+    """:func:`hwflow.energy.design.design_energy` for a board object of ``hwflow.config``."""
+    from ..energy.design import design_energy
+
+    in_b, out_b = io_bytes(io)
+    return design_energy(family=board.family, power_spec=board.power.model_dump(),
+                         data_movement=board.data_movement.model_dump(), latency_cycles=latency_cycles,
+                         ii_cycles=ii_cycles, clock_ns=clock_ns, resources=resources, in_bytes=in_b,
+                         out_bytes=out_b, vendor_power_text=vendor_power_text, vendor_version=vendor_version,
+                         timing_source=timing_source, accuracy=accuracy)
