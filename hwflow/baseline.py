@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import ToolMissing
-from .fileio import atomic_write_json
+from .fileio import atomic_write_json, print_json
 
 RAPL_ROOT = "/sys/class/powercap"
 
@@ -169,7 +169,6 @@ def run_baseline(model, x: np.ndarray, y: np.ndarray, device: str, *, min_second
 
 
 def cli_baseline(args) -> int:
-    from .cli import _print_json
     from .config import load_board, load_design
     from .flow import Options, make_context, run_flow
     from .steps.train import load_quantized_model, load_test_split
@@ -186,7 +185,7 @@ def cli_baseline(args) -> int:
     atomic_write_json(out, res)
     atomic_write_json(ctx.path("baseline.json"), _merge_baselines(ctx))
     if args.json:
-        _print_json(res)
+        print_json(res)
     else:
         e = res["energy"]
         print(f"{args.device} ({res['device_name']}): batch-1 latency {res['latency_s'] * 1e6:.1f} µs, "

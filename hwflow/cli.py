@@ -10,19 +10,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from . import __version__
 from .errors import BadInput, HwflowError
+from .fileio import print_json
 
 DEFAULT_BOARD = "pynq-z2"
 STEP_COMMANDS = ["train", "convert", "emulate", "estimate", "synth", "package", "deploy"]
-
-
-def _print_json(obj: Any) -> None:
-    from .fileio import dumps_json
-
-    sys.stdout.write(dumps_json(obj))
 
 
 def _add_common(p: argparse.ArgumentParser, *, design: bool = True) -> None:
@@ -148,7 +143,7 @@ def cmd_run(args: argparse.Namespace, to: str | None = None) -> int:
 
     results = read_json(ctx.path("results.json"))
     if args.json:
-        _print_json({"steps": summary, "results": results})
+        print_json({"steps": summary, "results": results})
     else:
         html = ctx.reports_dir / "report.html"
         print(f"work folder: {ctx.workdir}")
@@ -159,7 +154,7 @@ def cmd_run(args: argparse.Namespace, to: str | None = None) -> int:
 
 def cmd_step(args: argparse.Namespace) -> int:
     if args.cmd == "estimate" and (args.project is not None or args.board == "all"):
-        from .steps.estimate import cli_estimate
+        from .cli_estimate import cli_estimate
 
         return cli_estimate(args)
     if args.cmd == "estimate" and not args.design:
@@ -189,7 +184,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         from .fileio import read_json
 
-        _print_json(read_json(ctx.path("results.json")))
+        print_json(read_json(ctx.path("results.json")))
     else:
         print(f"report: {ctx.reports_dir / 'report.html'}")
     return 0
@@ -204,7 +199,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if args.path.is_file():
         out = out[0]
     if args.json:
-        _print_json(out)
+        print_json(out)
     else:
         for item in (out if isinstance(out, list) else [out]):
             res = item.get("resources") or {}
@@ -222,7 +217,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for w in resolved["warnings"]:
         print(f"hwflow: warning: {w}", file=sys.stderr)
     if args.json:
-        _print_json(resolved)
+        print_json(resolved)
     else:
         shown = {k: v for k, v in resolved.items() if k != "warnings"}
         print(f"# {resolved['design']['name']} on {resolved['board']['name']}: valid"
@@ -241,7 +236,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows.append({"name": b.name, "part": b.part, "family": b.family, "power": b.power.method,
                          "hls4ml_board": b.hls4ml_board, **b.resources.model_dump()})
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             for r in rows:
                 print(f"{r['name']:<12} {r['part']:<24} {r['family']:<9} LUT {r['lut']:>8} DSP {r['dsp']:>6} "
@@ -256,7 +251,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             except HwflowError as exc:
                 rows.append({"name": n, "error": str(exc).splitlines()[0]})
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             for r in rows:
                 also = f" (name: {r['design_name']})" if r.get("design_name") not in (None, r["name"]) else ""
@@ -269,7 +264,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     rep = doctor_report()
     if args.json:
-        _print_json(rep)
+        print_json(rep)
     else:
         for line in rep["lines"]:
             print(line)

@@ -1,4 +1,4 @@
-"""Typed errors with the exit codes of CONTRACT.md.
+"""Typed errors with the exit codes of docs/contract.md.
 
 Every expected failure is one of these; the CLI prints the message (never a
 traceback) and exits with ``exit_code``.
@@ -33,6 +33,15 @@ class ToolMissing(HwflowError):
     """Exit 3: a required external tool, dataset download or board is missing/unreachable."""
 
     exit_code = 3
+
+
+class Busy(ToolMissing):
+    """Exit 3 (the contract's "resource missing"): the work folder is locked by another run that
+    did not finish in time. Its own class so callers can tell it from a missing tool."""
+
+
+class Unreachable(ToolMissing):
+    """Exit 3: a board, host or scheduler did not answer (ssh, Dask); not a missing program."""
 
 
 class StepFailed(HwflowError):

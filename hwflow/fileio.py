@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def dumps_json(obj: Any) -> str:
     return json.dumps(_clean(obj), indent=2, sort_keys=False) + "\n"
+
+
+def print_json(obj: Any) -> None:
+    """Machine-readable output of a command (``--json``): the same JSON as the files, on stdout."""
+    sys.stdout.write(dumps_json(obj))
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:

@@ -1,9 +1,13 @@
 """The flow engine: ordered steps, content-hashed caching, a manifest, a lock.
 
 A step is a function of (config, upstream results) -> files in the work folder +
-a metrics dict. Each step declares the settings it reads; its cache key is the
-hash of those settings, the step's own version and the keys of the steps it
+a metrics dict, described by a StepSpec in ``registry.py``. Its cache key is the
+hash of the settings it reads, its version, the content of the code it depends on
+(its module and the package folders it declares) and the keys of the steps it
 depends on, so a change anywhere upstream re-runs exactly what it affects.
+
+Layout: ``context.py`` (what a step receives), ``registry.py`` (StepSpec, the one step
+order), ``manifest.py`` (manifest, provenance, lock), this module (the engine).
 
 Crash safety: before a step runs, the manifest records it as ``running`` (an
 atomic write); only when it returns is it recorded ``complete`` with its key.
@@ -15,243 +19,33 @@ Results are merged only from steps recorded complete under the current keys.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import platform
+import shutil
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import __version__
-from .config import Board, Design, resolved_dict
+from .context import Context, Options, make_context
 from .errors import BadInput, HwflowError, StepFailed, ToolMissing
-from .fileio import atomic_write_json, hash_obj, read_json
-from .paths import default_build_dir, reports_dir
+from .fileio import hash_obj
+from .manifest import load_manifest, package_versions, save_manifest, workdir_lock
+from .registry import STEP_ORDER, STEPS, StepSpec, code_hash, register
+from .results import merge_results
 
-STEP_ORDER = ["train", "convert", "emulate", "estimate", "synth", "package", "deploy", "report"]
-
-
-@dataclass
-class Options:
-    """Run options from the command line (not part of the design)."""
-
-    engine: str = "fast"               # emulation engine: fast | csim
-    deploy: str = "emulated"           # emulated | local | ssh://user@host[:port]/dir
-    synth_level: str | None = None     # csynth | vsynth | bitfile (None: keep what was synthesized, else csynth)
-    cosim: bool = False
-    dry_run: bool = False
-    timeout_s: float | None = None
-    quiet: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Context:
-    design: Design
-    board: Board
-    workdir: Path
-    options: Options
-    config: dict[str, Any]
-    reports_dir: Path
-    keys: dict[str, str] = field(default_factory=dict)
-    memo: dict[str, Any] = field(default_factory=dict)  # in-process objects shared by steps
-    current_step: str | None = None
-    _log_file: Any = None
-
-    @property
-    def design_cfg(self) -> dict[str, Any]:
-        return self.config["design"]
-
-    @property
-    def board_cfg(self) -> dict[str, Any]:
-        return self.config["board"]
-
-    @property
-    def clock_ns(self) -> float:
-        return float(self.config["design"]["hls"]["clock_period_ns"])
-
-    def path(self, *parts: str) -> Path:
-        return self.workdir.joinpath(*parts)
-
-    def log(self, msg: str, *, console: bool = True) -> None:
-        line = f"[{self.current_step or 'flow'}] {msg}"
-        if console and not self.options.quiet:
-            print(line, flush=True)
-        if self._log_file is not None:
-            self._log_file.write(time.strftime("%H:%M:%S ") + line + "\n")
-            self._log_file.flush()
-
-    def log_path(self, step: str | None = None) -> Path:
-        return self.path("logs", f"{step or self.current_step}.log")
-
-    def step_json(self, name: str) -> dict[str, Any] | None:
-        """The result of an upstream step, only if it completed under the current keys."""
-        spec = STEPS.get(name)
-        if spec is None or spec.result_file is None:
-            return None
-        man = load_manifest(self.workdir)
-        entry = man.get("steps", {}).get(name)
-        if not entry or entry.get("status") != "complete":
-            return None
-        if name in self.keys and entry.get("key") != self.keys[name]:
-            return None
-        p = self.path(spec.result_file)
-        if not p.exists():
-            return None
-        try:
-            return read_json(p)
-        except (OSError, ValueError):
-            return None
-
-
-@dataclass
-class StepSpec:
-    name: str
-    run: Callable[[Context], dict[str, Any]]
-    settings: Callable[[Context], Any]
-    needs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-    result_file: str | None = None
-    version: int = 1
-    preflight: Callable[[Context], None] | None = None
-    always_run: bool = False  # re-run even when cached
-
-
-STEPS: dict[str, StepSpec] = {}
-
-
-def register(spec: StepSpec) -> StepSpec:
-    STEPS[spec.name] = spec
-    return spec
+__all__ = ["STEPS", "STEP_ORDER", "Context", "Options", "StepSpec", "load_manifest", "make_context", "register",
+           "run_flow", "save_manifest", "step_key", "workdir_lock"]
 
 
 def _load_steps() -> None:
-    # Importing the steps package registers every step; kept lazy so `hwflow check` stays fast.
+    # Importing the steps package registers every step (registry.register).
     from . import steps  # noqa: F401
-
-
-# --------------------------------------------------------------------------- manifest
-
-def load_manifest(workdir: Path) -> dict[str, Any]:
-    p = workdir / "manifest.json"
-    if not p.exists():
-        return {"steps": {}}
-    try:
-        data = read_json(p)
-        if isinstance(data, dict) and isinstance(data.get("steps"), dict):
-            return data
-    except (OSError, ValueError):
-        pass
-    # A corrupt manifest (should not happen: it is written atomically) means: trust nothing.
-    return {"steps": {}, "note": "previous manifest unreadable; all steps re-run"}
-
-
-def save_manifest(workdir: Path, man: dict[str, Any]) -> None:
-    atomic_write_json(workdir / "manifest.json", man)
-
-
-def package_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    names = ["hwflow", "tensorflow", "keras", "qkeras", "hls4ml", "tensorflow-model-optimization",
-             "numpy", "scikit-learn", "pydantic", "matplotlib"]
-    out = {}
-    for n in names:
-        try:
-            out[n] = metadata.version(n)
-        except metadata.PackageNotFoundError:
-            out[n] = None
-    out["python"] = platform.python_version()
-    return out
-
-
-def git_commit() -> str | None:
-    import subprocess
-
-    from .paths import project_root
-
-    try:
-        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True,
-                           text=True, timeout=5)
-        if r.returncode == 0:
-            commit = r.stdout.strip()
-            d = subprocess.run(["git", "status", "--porcelain"], cwd=project_root(), capture_output=True,
-                               text=True, timeout=5)
-            return commit + ("-dirty" if d.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return None
-
-
-# --------------------------------------------------------------------------- lock
-
-@contextlib.contextmanager
-def workdir_lock(workdir: Path, timeout_s: float | None = None) -> Iterator[None]:
-    """One hwflow run per work folder: a second run waits (saying so) or gives up clearly."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    lock_path = workdir / ".lock"
-    f = open(lock_path, "a+")
-    try:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            if timeout_s is None:
-                timeout_s = float(os.environ.get("HWFLOW_LOCK_TIMEOUT", "3600"))
-            print(f"[flow] {workdir} is in use by {holder}; waiting up to {timeout_s:.0f} s", flush=True)
-            deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ToolMissing(
-                            f"work folder {workdir} is locked by {holder} (still running after "
-                            f"{timeout_s:.0f} s)",
-                            hint="wait for that run to finish, or use --build-dir for a separate folder",
-                        ) from None
-                    time.sleep(0.2)
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()} on {platform.node()}\n")
-        f.flush()
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(f, fcntl.LOCK_UN)
-        f.close()
-
-
-# --------------------------------------------------------------------------- running
-
-def make_context(design: Design, board: Board, options: Options, build_dir: Path | None = None,
-                 reports: Path | None = None) -> Context:
-    build = Path(build_dir) if build_dir else default_build_dir()
-    workdir = build / design.name / board.name
-    rep = (reports or reports_dir()) / design.name / board.name
-    return Context(design=design, board=board, workdir=workdir, options=options,
-                   config=resolved_dict(design, board), reports_dir=rep)
-
-
-def _code_hash(spec: StepSpec) -> str:
-    """Hash of the step's own source: editing a step invalidates its cached results."""
-    import inspect
-
-    from .fileio import hash_file
-
-    try:
-        return hash_file(inspect.getfile(spec.run))[:16]
-    except (TypeError, OSError):
-        return "unknown"
 
 
 def step_key(ctx: Context, spec: StepSpec) -> str:
     upstream = {n: ctx.keys.get(n, "absent") for n in spec.needs}
-    return hash_obj({"step": spec.name, "version": spec.version, "hwflow": __version__, "code": _code_hash(spec),
+    return hash_obj({"step": spec.name, "version": spec.version, "hwflow": __version__, "code": code_hash(spec),
                      "settings": spec.settings(ctx), "upstream": upstream})
 
 
@@ -296,7 +90,7 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
                 spec.preflight(ctx)
             except ToolMissing as exc:
                 explicit = name == (only or to)
-                if name == "synth" and not explicit:
+                if spec.optional_tool and not explicit:
                     skip[name] = f"no vendor tool installed ({exc.message.splitlines()[0]})"
                 elif getattr(exc, "deferrable", False):
                     # The step still writes what it can (synth: the HLS project and every script)
@@ -336,21 +130,14 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
                 _run_one(ctx, spec, man, key)
             except HwflowError:
                 # results.json must not keep figures of a step that has just failed (e.g. an old synth).
-                from .results import merge_results
-
                 with contextlib.suppress(Exception):
                     merge_results(ctx)
                 raise
             summary[name] = "ran"
         man["versions"] = package_versions()
         save_manifest(ctx.workdir, man)
-        from .results import merge_results
-
         merge_results(ctx)
     return summary
-
-
-BOARD_INDEPENDENT = {"train": "model"}  # step -> the folder it writes
 
 
 def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> bool:
@@ -361,9 +148,7 @@ def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: 
     same model. The sibling's manifest is checked again after the copy, so a sibling that started
     re-training meanwhile is not trusted.
     """
-    import shutil
-
-    folder = BOARD_INDEPENDENT.get(spec.name)
+    folder = spec.board_independent
     if folder is None or not ctx.workdir.parent.is_dir():
         return False
     for sib in sorted(ctx.workdir.parent.iterdir()):

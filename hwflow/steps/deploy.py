@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..errors import BadInput, StepFailed, ToolMissing
+from ..context import Context
+from ..errors import BadInput, StepFailed, ToolMissing, Unreachable
 from ..fileio import atomic_write_json, read_json
-from ..flow import Context, StepSpec, register
+from ..registry import StepSpec, register
 
 SAFE_REMOTE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 SAFE_DIR = re.compile(r"^[A-Za-z0-9_./~-]+$")
@@ -172,8 +173,8 @@ def _call(ctx: Context, cmd: list[str], what: str, timeout: float) -> subprocess
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise ToolMissing(f"{what}: no answer within {timeout:.0f} s (board unreachable or hung)",
-                          hint="check the board is powered, on the network and reachable with `ssh`") from None
+        raise Unreachable(f"{what}: no answer within {timeout:.0f} s (board unreachable or hung)",
+                           hint="check the board is powered, on the network and reachable with `ssh`") from None
     ctx.log(f"exit {p.returncode}\n{p.stdout}{p.stderr}", console=False)
     return p
 
@@ -186,9 +187,9 @@ def _run_ssh(ctx: Context, t: Target, out: Path) -> dict[str, Any]:
     timeout = ctx.options.timeout_s or 900
     p = _call(ctx, ssh_base(t) + ["--", f"mkdir -p {shlex.quote(rdir)}"], "ssh", 30)
     if p.returncode == 255:
-        raise ToolMissing(f"board unreachable: ssh {t.user}@{t.host} -p {t.port}: {_last_line(p.stderr)}",
-                          hint="check the address, that an ssh key is installed (ssh-copy-id) and the board is up; "
-                               "`hwflow run ... --deploy emulated` works without a board")
+        raise Unreachable(f"board unreachable: ssh {t.user}@{t.host} -p {t.port}: {_last_line(p.stderr)}",
+                           hint="check the address, that an ssh key is installed (ssh-copy-id) and the board is up; "
+                                "`hwflow run ... --deploy emulated` works without a board")
     if p.returncode != 0:
         raise StepFailed(f"could not create {rdir} on {t.host}", log=str(ctx.log_path()), tail=p.stderr)
     p = _call(ctx, scp_base(t) + [str(tar), f"{t.user}@{t.host}:{rdir}/"], "scp", 300)
@@ -217,8 +218,8 @@ def _run_ssh(ctx: Context, t: Target, out: Path) -> dict[str, Any]:
 
 def _ssh_fail(ctx: Context, t: Target, p: subprocess.CompletedProcess, what: str) -> None:
     if p.returncode == 255:
-        raise ToolMissing(f"board {t.host} unreachable while {what}: {_last_line(p.stderr)}",
-                          hint="the connection was refused or dropped; check the board and retry")
+        raise Unreachable(f"board {t.host} unreachable while {what}: {_last_line(p.stderr)}",
+                           hint="the connection was refused or dropped; check the board and retry")
     raise StepFailed(f"{what} on {t.host} failed (exit {p.returncode})", log=str(ctx.log_path()), tail=p.stderr[-2000:])
 
 
@@ -301,4 +302,5 @@ def normalise(ctx: Context, raw: dict[str, Any], bundle: dict[str, Any], t: Targ
 
 
 register(StepSpec(name="deploy", run=run, settings=_settings, needs=("package",), preflight=_preflight,
-                  outputs=("deploy.json",), result_file="deploy.json", version=1))
+                  outputs=("deploy.json",), result_file="deploy.json", version=1,
+                  code=("hwflow/runtime",)))

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ..context import Context
 from ..errors import StepFailed
 from ..fileio import atomic_write_json
-from ..flow import Context, StepSpec, register
+from ..registry import StepSpec, register
 
 TEST_VECTORS = 512  # samples carried by the deployment package (and always C-simulated)
 
@@ -96,7 +97,8 @@ def run(ctx: Context) -> dict[str, Any]:
 
 
 register(StepSpec(name="emulate", run=run, settings=_settings, needs=("convert",),
-                  outputs=("emulate.json", "emulate_outputs.npz"), result_file="emulate.json", version=1))
+                  outputs=("emulate.json", "emulate_outputs.npz"), result_file="emulate.json", version=1,
+                  code=("hwflow/emu",)))
 
 
 def _ends_with_softmax(model) -> bool:

@@ -18,16 +18,19 @@ from typing import Any
 
 import numpy as np
 
+from ..context import Context
+from ..figures import seconds_per_result
 from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, hash_file
-from ..flow import Context, StepSpec, register
 from ..paths import PACKAGE_DIR
+from ..registry import StepSpec, register
+from ..results import Results, StepOutputs, build
 
 RUNTIME_DIR = PACKAGE_DIR / "runtime"
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
-    runtime_hash = {p.name: hash_file(p) for p in sorted(RUNTIME_DIR.glob("*.py"))}
-    return {"board": ctx.board_cfg, "runtime": runtime_hash}
+    # The runtime files it bundles enter the key through the StepSpec's ``code``.
+    return {"board": ctx.board_cfg}
 
 
 def io_spec(ctx: Context) -> dict[str, Any]:
@@ -88,17 +91,15 @@ def _vectors(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 
 
 def modeled_seconds_per_inference(ctx: Context) -> tuple[float | None, str | None]:
-    """Time per inference of the accelerator when streaming: II x clock (vendor, else estimate)."""
-    from ..results import build_results
-
-    r = build_results(ctx)
-    lat = r["latency"]
-    clk = ctx.clock_ns * 1e-9
-    if lat.get("ii_cycles"):
-        return float(lat["ii_cycles"]) * clk, lat.get("source")
-    if lat.get("seconds"):
-        return float(lat["seconds"]), lat.get("source")
-    return None, None
+    """Time per inference of the accelerator when streaming: II x clock (vendor, else estimate),
+    else its latency; from the same results model the report reads (results.py)."""
+    res = Results(build(StepOutputs.from_context(ctx), provenance=False))
+    ii = res.ii_cycles
+    per = seconds_per_result(ii.value, res.clock_period_ns)
+    if per is not None:
+        return per, ii.source
+    lat = res.latency
+    return (lat.value, lat.source) if lat.known else (None, None)
 
 
 def emulated_power(ctx: Context) -> dict[str, Any] | None:
@@ -212,4 +213,4 @@ Results: out/deploy.json (outputs vs C-simulation, accuracy, power, energy) and 
 
 register(StepSpec(name="package", run=run, settings=_settings, needs=("emulate", "estimate", "synth"),
                   outputs=("package/bundle.json", "package.tar.gz"), result_file="package/manifest.json",
-                  version=1))
+                  version=1, code=("hwflow/runtime",)))

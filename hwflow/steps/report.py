@@ -11,8 +11,9 @@ import shutil
 import time
 from typing import Any
 
+from ..context import Context
 from ..fileio import atomic_write_json
-from ..flow import Context, StepSpec, register
+from ..registry import StepSpec, register
 
 
 def _settings(ctx: Context) -> dict[str, Any]:

@@ -18,6 +18,7 @@ that has them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import stat
@@ -26,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..context import Context
 from ..errors import StepFailed
 from ..fileio import atomic_write_json, atomic_write_text
-from ..flow import Context, StepSpec, register
+from ..registry import StepSpec, register
 from ..synth.collect import build_synth_json
 from ..synth.plan import (
     BoardInfo,
@@ -105,7 +107,7 @@ def effective_level(ctx: Context) -> str:
     `hwflow package` must not redo a bitfile run at csynth); else csynth."""
     if ctx.options.synth_level:
         return ctx.options.synth_level
-    from ..flow import load_manifest
+    from ..manifest import load_manifest
 
     entry = load_manifest(ctx.workdir).get("steps", {}).get("synth", {})
     if entry.get("status") == "complete":
@@ -124,7 +126,7 @@ def _settings(ctx: Context) -> dict[str, Any]:
     sel = select_tools(ctx)
     hls = sel.hls.name if sel.hls else default_hls_tool(_accelerator(ctx))
     return {"level": effective_level(ctx), "cosim": ctx.options.cosim, "board": board_info(ctx).__dict__,
-            "clock_ns": ctx.clock_ns, "hls_tool": hls, "hls_version": sel.hls.version if sel.hls else None,
+            "clock_period_ns": ctx.clock_period_ns, "hls_tool": hls, "hls_version": sel.hls.version if sel.hls else None,
             "vivado_version": sel.vivado.version if sel.vivado else None}
 
 
@@ -185,12 +187,13 @@ def run(ctx: Context) -> dict[str, Any]:
     sel = select_tools(ctx)
     synth_dir = ctx.path("synth")
     _fresh_dir(synth_dir)   # a new run: no report, log or result of an earlier one survives
-    project = read_hls_project(ctx.path("hls"))
+    # The clock is the design's target (ctx.clock_period_ns), not read back from hls4ml's Tcl.
+    project = dataclasses.replace(read_hls_project(ctx.path("hls")), clock_period_ns=ctx.clock_period_ns)
     board = board_info(ctx)
     hls_name = sel.hls.name if sel.hls else default_hls_tool(project.accelerator)
     plan = make_plan(project, board, level=effective_level(ctx), cosim=opts.cosim, design=ctx.design.name,
                      hls_tool=hls_name, hls_version=sel.hls.version if sel.hls else None,
-                     vivado_version=sel.vivado.version if sel.vivado else None)
+                     vivado_version=sel.vivado.version if sel.vivado else None, clock_ns=ctx.clock_period_ns)
     shutil.copytree(project.root, synth_dir / "prj", ignore=shutil.ignore_patterns(*_PROJECT_IGNORE))
     _write_files(synth_dir, render_scripts(plan, board, project))
     ctx.log(f"{plan.level}: {plan.driver} scripts for {hls_name}"
@@ -273,6 +276,7 @@ def run(ctx: Context) -> dict[str, Any]:
 
 register(StepSpec(name="synth", run=run, settings=_settings, needs=("convert",),
                   outputs=("synth/synth.json",), result_file="synth/synth.json", version=1,
-                  preflight=_preflight))
+                  preflight=_preflight, optional_tool=True,
+                  code=("hwflow/synth", "hwflow/tools.py", "hwflow/parsers")))
 
 __all__ = ["HLS_TOOLS", "board_info", "run", "select_tools"]

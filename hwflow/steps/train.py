@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from ..context import Context
 from ..errors import BadInput
 from ..fileio import atomic_write_json
-from ..flow import Context, StepSpec, register
+from ..registry import StepSpec, register
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
@@ -272,4 +273,5 @@ def _output_units(design) -> int:
 
 register(StepSpec(name="train", run=run, settings=_settings, needs=(),
                   outputs=("model/qkeras_model.h5", "model/test_split.npz", "model/train.json"),
-                  result_file="model/train.json", version=3))
+                  result_file="model/train.json", version=3,
+                  code=("hwflow/models", "hwflow/data"), board_independent="model"))

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator
 
-from ..errors import BadInput, ToolMissing
+from ..errors import BadInput, ToolMissing, Unreachable
 from .worker import init_worker, run_point
 
 MAX_ATTEMPTS = 2  # a point whose worker process dies is tried once more, then recorded as failed
@@ -139,7 +139,7 @@ def run_dask(tasks: list[dict[str, Any]], scheduler: str, workers: int, root: st
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
-            raise ToolMissing(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+            raise Unreachable(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
                               hint="start one (`dask scheduler`, or dask-jobqueue on Slurm; see docs/sweep.md), "
                                    "or run without --scheduler for a local process pool") from None
     else:
