@@ -84,3 +84,34 @@ def test_nvml_absent_is_reported(monkeypatch):
     c = NvmlCounter()
     assert not c.available()
     assert "not readable here" in c.reason
+
+
+# -- issue 15: the baseline of every run (host sweep with TensorFlow, energy measured or estimated)
+
+def test_host_baselines_on_a_small_keras_model(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from hwflow.energy.baseline_run import run_host_baselines
+
+    model = tf.keras.Sequential([tf.keras.Input((8,)), tf.keras.layers.Dense(4, activation="softmax")])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 8)).astype(np.float32)
+    y = rng.integers(0, 4, size=50)
+    res = run_host_baselines(model, x, y, budget_s=1.5, seconds_per_point=0.05, max_batch=4096,
+                             rapl_counter=RaplCounter(str(tmp_path)))  # an empty powercap: not readable
+    c = res["cpu"]
+    for k in ("latency_us_batch1", "uj_per_inference_batch1", "throughput_per_s_batched",
+              "uj_per_inference_batched", "source"):
+        assert c[k] is not None, k
+    assert c["source"] == "estimate:cpu-tdp-load" and "not readable" in c["rapl"]
+    assert c["sweep"][0]["batch"] == 1 and len(c["sweep"]) >= 2
+    # batching amortises the per-call cost on the CPU too
+    assert c["throughput_per_s_batched"] > 1e6 / c["latency_us_batch1"]
+    assert c["uj_per_inference_batched"] < c["uj_per_inference_batch1"]
+    assert 0.0 <= c["accuracy"] <= 1.0
+    if not res["gpu_status"]["present"]:
+        assert "gpu" not in res and "no GPU" in res["gpu_status"]["reason"]
+    # the report's reader still understands the file
+    from hwflow.report.extras import normalise_baselines
+
+    rows = normalise_baselines({"cpu": c})
+    assert rows[0]["batch"] == 1 and rows[0]["uj_per_inference"] == c["uj_per_inference_batch1"]
