@@ -199,3 +199,37 @@ def _build_conv(layer, src, out_t, out_shape, project_dir, io_type):
 
     geometry = {"kernel": [kh, kw] if dims == 2 else [kw], "stride": [sh, sw] if dims == 2 else [sw]}
     return fn, {**aff.info(), "_affine": aff, "_prep": prep, **geometry}
+
+
+def _build_depthwise(layer, src, out_t, out_shape, project_dir, io_type):
+    """DepthwiseConv1D/2D (and the depthwise half hls4ml splits off a SeparableConv): per window,
+    ``acc[c] = bias[c] + sum_p accum_t(x[p, c] * w[p, c])`` (nnet_depthwise_product.h), i.e. a
+    Dense on the im2col window with a block-diagonal weight matrix - the same exact kernel."""
+    dims = 2 if layer.class_name.endswith("2D") else 1
+    if _strategy_ok(layer) != "latency":
+        raise Unsupported(f"layer {layer.name}: depthwise convolution with the resource strategy")
+    g = _conv_geometry(layer, dims)
+    if int(layer.get_attr("depth_multiplier", 1) or 1) != 1 or g["n_filt"] != g["n_chan"]:
+        raise Unsupported(f"layer {layer.name}: depth_multiplier other than 1")
+    w_t = _cfg_type(layer, "weight_t", "weight_t")
+    w = _weights(layer, "weight", w_t, project_dir)
+    kh, kw, c = g["filt_height"], g["filt_width"], g["n_chan"]
+    w = w.reshape(kh * kw, c)
+    full = np.zeros((kh * kw, c, c))
+    full[:, np.arange(c), np.arange(c)] = w  # input (p, ch) feeds output ch only
+    aff = _affine_for(layer, src, out_t, project_dir, full.reshape(kh * kw * c, c))
+    ih, iw = g["in_height"], g["in_width"]
+    oh, ow = g["out_height"], g["out_width"]
+    sh, sw = g["stride_height"], g["stride_width"]
+
+    def prep(a: np.ndarray) -> np.ndarray:
+        n = a.shape[0]
+        win = _windows(a.reshape(n, ih, iw, c), g, 0.0, kh, kw, sh, sw, oh, ow)
+        return np.ascontiguousarray(win).reshape(n * oh * ow, kh * kw * c)
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        return aff(prep(a)).reshape((a.shape[0], *out_shape))
+
+    geometry = {"kernel": [kh, kw] if dims == 2 else [kw], "stride": [sh, sw] if dims == 2 else [sw],
+                "depthwise": True}
+    return fn, {**aff.info(), "_affine": aff, "_prep": prep, **geometry}

@@ -13,7 +13,7 @@ import numpy as np
 
 from hwflow.emu.fast.core import (Op, Tensor, Unsupported, _finish_activation, _ftype, _overflow_inplace,
                                   _dtype_for, _read_defines)
-from hwflow.emu.fast.registry import BUILDERS
+from hwflow.emu.fast.registry import BUILDERS, MULTI_INPUT
 from hwflow.emu.fixed import FixedType, _round_inplace, apply_overflow, round_real, strip_array_type
 
 
@@ -69,14 +69,19 @@ class FastEmulator:
             raise Unsupported(f"{len(inputs)} inputs / {len(outputs)} outputs (one of each supported)")
         tensors: dict[str, Tensor] = {}
         for layer in m.get_layers():
-            op = self._make_op(layer, tensors, project_dir)
-            if op is None:
-                continue
-            self._check_defines(layer, op, defines)
-            tensors[op.output] = Tensor(op.out_type, op.out_shape)
-            self.ops.append(op)
-            for i in op.inputs:
-                self._uses[i] = self._uses.get(i, 0) + 1
+            if layer.class_name == "Clone":  # io_stream: one stream copied for each reader
+                new_ops = self._clone_ops(layer, tensors)
+            else:
+                op = self._make_op(layer, tensors, project_dir)
+                if op is None:
+                    continue
+                self._check_defines(layer, op, defines)
+                new_ops = [op]
+            for op in new_ops:
+                tensors[op.output] = Tensor(op.out_type, op.out_shape)
+                self.ops.append(op)
+                for i in op.inputs:
+                    self._uses[i] = self._uses.get(i, 0) + 1
         self.output_names = [outputs[0].name]
         if self.output_names[0] not in tensors:
             raise Unsupported(f"output {self.output_names[0]} is not produced by an emulated layer")
@@ -168,6 +173,27 @@ class FastEmulator:
             raise Unsupported(f"layer {layer.name}: firmware says {tname} = {defines[tname]}, "
                               f"model graph says {op.out_type} (project written from another model?)")
 
+    @staticmethod
+    def _clone_ops(layer: Any, tensors: dict[str, Tensor]) -> list[Op]:
+        """``nnet::clone_stream``: every output stream carries the input's values (a copy each)."""
+        src_name = layer.get_input_variable(layer.inputs[0]).name
+        if src_name not in tensors:
+            raise Unsupported(f"layer {layer.name}: input {src_name} not available")
+        src = tensors[src_name]
+        ops = []
+        for out in layer.outputs:
+            var = layer.get_output_variable(out)
+            t = _ftype(var.type.precision, f"layer {layer.name} output {var.name}")
+            if not t.same_value_set(src.type):
+                raise Unsupported(f"layer {layer.name}: clone changes the type {src.type} -> {t}")
+
+            def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+                return a.copy()
+
+            ops.append(Op(f"{layer.name}:{var.name}", "Clone", [src_name], var.name, src.type, src.shape, fn,
+                          {"_internal": True}))
+        return ops
+
     def _make_op(self, layer: Any, tensors: dict[str, Tensor], project_dir: Path | None) -> Op | None:
         cls = layer.class_name
         name = layer.name
@@ -178,20 +204,22 @@ class FastEmulator:
             self.input_shape = tuple(layer.get_output_variable().shape)
             tensors[self.input_name] = Tensor(t, self.input_shape)
             return None
-        if len(layer.inputs) != 1:
+        multi = cls in MULTI_INPUT
+        if not layer.inputs or (len(layer.inputs) != 1 and not multi):
             raise Unsupported(f"layer {name} ({cls}) has {len(layer.inputs)} inputs")
-        src_name = layer.get_input_variable(layer.inputs[0]).name
-        if src_name not in tensors:
-            raise Unsupported(f"layer {name}: input {src_name} not available")
-        src = tensors[src_name]
+        src_names = [layer.get_input_variable(i).name for i in layer.inputs]
+        for src_name in src_names:
+            if src_name not in tensors:
+                raise Unsupported(f"layer {name}: input {src_name} not available")
+        srcs = [tensors[s] for s in src_names]
         out_var = layer.get_output_variable()
         out_t = _ftype(out_var.type.precision, f"layer {name} result")
         out_shape = tuple(int(s) for s in out_var.shape)
         builder = BUILDERS.get(cls)
         if builder is None:
             raise Unsupported(f"layer {name}: {cls} is not emulated")
-        fn, info = builder(layer, src, out_t, out_shape, project_dir, self.io_type)
-        return Op(name, cls, [src_name], out_var.name, out_t, out_shape, fn, info)
+        fn, info = builder(layer, srcs if multi else srcs[0], out_t, out_shape, project_dir, self.io_type)
+        return Op(name, cls, src_names, out_var.name, out_t, out_shape, fn, info)
 
     # ------------------------------------------------------------------ running
     def _run_chunk(self, x: np.ndarray, keep_layers: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -211,15 +239,22 @@ class FastEmulator:
         env: dict[str, np.ndarray] = {self.input_name: raw}
         uses = dict(self._uses)
         layers: dict[str, np.ndarray] = {}
+        borrowed: set[str] = set()  # outputs that are views of a tensor still needed elsewhere
         for op in (self.ops if keep_layers else self._fused_ops):
-            a = env[op.inputs[0]]
-            uses[op.inputs[0]] -= 1
-            owned = uses[op.inputs[0]] <= 0 and not keep_layers
-            y = op.fn(a, owned)
+            arrays = [env[i] for i in op.inputs]
+            for i in op.inputs:
+                uses[i] -= 1
+            # an op may overwrite its input only when nothing else reads it (skip connections)
+            owned = (len(op.inputs) == 1 and uses[op.inputs[0]] <= 0 and not keep_layers
+                     and op.inputs[0] not in borrowed)
+            y = op.fn(*arrays, owned)
             env[op.output] = y
-            if owned:
-                del env[op.inputs[0]]
-            if keep_layers:
+            if not owned and any(np.may_share_memory(y, a) for a in arrays):
+                borrowed.add(op.output)
+            for i in set(op.inputs):
+                if uses[i] <= 0 and i != op.output:
+                    env.pop(i, None)
+            if keep_layers and not op.info.get("_internal"):
                 layers[op.name] = np.ldexp(y.astype(np.float64), -op.out_type.frac)
         out_op = self.output_names[0]
         out_t = next(o.out_type for o in self.ops if o.output == out_op)

@@ -79,10 +79,12 @@ def _build_pooling(layer, src, out_t, out_shape, project_dir, io_type):
 
 def _build_global_pooling(layer, src, out_t, out_shape, project_dir, io_type):
     op = str(layer.get_attr("pool_op", "")).lower()
-    if op != "max":
+    if op not in ("max", "average"):
         raise Unsupported(f"layer {layer.name}: global {op} pooling not emulated")
     acc_t = _cfg_type(layer, "accum_t", "accum_t")
     c = int(src.shape[-1])
+    if op == "average":
+        return _global_average(layer, src, acc_t, c, out_t, out_shape, io_type)
 
     def fn(a: np.ndarray, owned: bool) -> np.ndarray:
         n = a.shape[0]
@@ -92,3 +94,46 @@ def _build_global_pooling(layer, src, out_t, out_shape, project_dir, io_type):
         return y.reshape((n, *out_shape))
 
     return fn, {}
+
+
+def _global_average(layer, src, acc_t, c, out_t, out_shape, io_type):
+    """``accum_t y = 0; y += x[i]...; y /= N`` (io_parallel) or ``sum / (H * W)`` (io_stream),
+    then ``res_T r = y``. The division truncates the codes towards zero.
+
+    When the accumulator holds every partial sum exactly (its LSB at most the input's, no
+    saturation possible) the sum is one vectorised reduction. Otherwise the firmware's order
+    is replayed: io_parallel rounds and saturates ``y + x[i]`` at every step; io_stream first
+    converts each input to accum_t, then adds (only overflow can happen)."""
+    length = int(np.prod(src.shape)) // c
+    fx, fa = src.type.frac, acc_t.frac
+    up = 2.0 ** (fa - fx)
+    bound = length * _raw_abs_max(src.type) * max(up, 1.0)
+    if bound >= F64_EXACT or acc_t.width > 52:
+        raise Unsupported(f"layer {layer.name}: global average sum wider than 53 bits")
+    exact = fa >= fx and (acc_t.overflow == "WRAP" or bound <= acc_t.raw_max)
+    wraps = bound > min(abs(acc_t.raw_min), acc_t.raw_max)
+
+    def total(x: np.ndarray) -> np.ndarray:
+        if exact:
+            s = x.sum(axis=1) * up  # exact: integers < 2**53
+            if wraps:
+                apply_overflow(s, acc_t, out=s)
+            return s
+        acc = np.zeros((x.shape[0], c))
+        for i in range(length):
+            xi = x[:, i, :]
+            if io_type == "io_stream":
+                acc = cast_raw(acc + cast_raw(xi, fx, None, acc_t).astype(np.float64), fa, None, acc_t)
+            else:
+                f = max(fa, fx)
+                acc = cast_raw(acc * 2.0 ** (f - fa) + xi * 2.0 ** (f - fx), f, None, acc_t)
+            acc = acc.astype(np.float64)
+        return acc
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        n = a.shape[0]
+        s = total(a.reshape(n, length, c).astype(np.float64))
+        q = np.trunc(s / length)
+        return cast_raw(q, fa, None, out_t, inplace=True).reshape((n, *out_shape))
+
+    return fn, {"op": "average", "accum_t": str(acc_t), "sequential": not exact}

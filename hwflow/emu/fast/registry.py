@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from hwflow.emu.fast.activations import _build_activation, _build_batchnorm
-from hwflow.emu.fast.affine import _build_conv, _build_dense
+from hwflow.emu.fast.affine import _build_conv, _build_dense, _build_depthwise
+from hwflow.emu.fast.merge import _build_concatenate, _build_merge
 from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
-from hwflow.emu.fast.reshape import _build_reshape, _build_zeropad
+from hwflow.emu.fast.nonlinear import _build_hard, _build_parametrized, _build_prelu
+from hwflow.emu.fast.reshape import _build_reshape, _build_resize, _build_zeropad
 from hwflow.emu.fast.softmax import _build_softmax
 
 BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray], dict[str, Any]]]] = {
@@ -24,6 +26,8 @@ BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray]
     "Conv2D": _build_conv,
     "PointwiseConv1D": _build_conv,
     "PointwiseConv2D": _build_conv,
+    "DepthwiseConv1D": _build_depthwise,
+    "DepthwiseConv2D": _build_depthwise,
     "Activation": _build_activation,
     "BatchNormalization": _build_batchnorm,
     "ApplyAlpha": _build_batchnorm,
@@ -35,4 +39,13 @@ BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray]
     "GlobalPooling1D": _build_global_pooling,
     "GlobalPooling2D": _build_global_pooling,
     "Softmax": _build_softmax,
+    "Merge": _build_merge,
+    "ParametrizedActivation": _build_parametrized,
+    "PReLU": _build_prelu,
+    "HardActivation": _build_hard,
+    "Resize": _build_resize,
+    "Concatenate": _build_concatenate,
 }
+
+#: classes whose builder receives the list of input tensors (in the layer's input order)
+MULTI_INPUT = {"Merge", "Concatenate"}

@@ -39,3 +39,37 @@ def _build_zeropad(layer, src, out_t, out_shape, project_dir, io_type):
         return cast_raw(y, src.type.frac, _type_range(src.type), out_t, inplace=True)
 
     return fn, {}
+
+
+def _build_resize(layer, src, out_t, out_shape, project_dir, io_type):
+    """UpSampling1D/2D (nearest): io_parallel ``resize_nearest`` picks source pixel
+    ``(i * ((H << 16) / H' + 1)) >> 16`` per axis; io_stream repeats each pixel H'/H times."""
+    algo = str(layer.get_attr("algorithm", "nearest")).lower()
+    if algo != "nearest":
+        raise Unsupported(f"layer {layer.name}: {algo} resize not emulated")
+    h = int(layer.get_attr("in_height", 1) or 1)
+    w = int(layer.get_attr("in_width"))
+    nh = int(layer.get_attr("out_height", 1) or 1)
+    nw = int(layer.get_attr("out_width"))
+    c = int(layer.get_attr("n_chan"))
+    if int(np.prod(src.shape)) != h * w * c or int(np.prod(out_shape)) != nh * nw * c:
+        raise Unsupported(f"layer {layer.name}: resize geometry {src.shape} -> {out_shape}")
+    if io_type == "io_stream":
+        if nh % h or nw % w:
+            raise Unsupported(f"layer {layer.name}: non-integer resize factor in io_stream")
+        rows, cols = np.arange(nh) // (nh // h), np.arange(nw) // (nw // w)
+    else:
+        y_ratio = ((h << 16) // nh) + 1
+        x_ratio = ((w << 16) // nw) + 1
+        rows = (np.arange(nh, dtype=np.int64) * y_ratio) >> 16
+        cols = (np.arange(nw, dtype=np.int64) * x_ratio) >> 16
+    same = out_t.same_value_set(src.type)
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        n = a.shape[0]
+        y = a.reshape(n, h, w, c)[:, rows][:, :, cols]
+        if not same:
+            y = cast_raw(y, src.type.frac, _type_range(src.type), out_t, inplace=True)
+        return y.reshape((n, *out_shape))
+
+    return fn, {"algorithm": algo, "factor": [nh // max(h, 1), nw // max(w, 1)]}
