@@ -1,6 +1,6 @@
 """Command line: ``hwflow <command> ...`` (also ``python -m hwflow``).
 
-Exit codes (CONTRACT.md): 0 success, 2 bad input, 3 missing tool/board/resource,
+Exit codes (docs/contract.md): 0 success, 2 bad input, 3 missing tool/board/resource,
 4 a step failed. Expected failures print a message, never a traceback.
 """
 

@@ -1,4 +1,4 @@
-"""Design and board schemas (CONTRACT.md), loading and validation.
+"""Design and board schemas (docs/contract.md), loading and validation.
 
 Designs and boards are data files. They are loaded with ``yaml.safe_load`` (no
 Python tags), validated by one pydantic schema each, and every rejection is a

@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ToolMissing
+from .synth.runner import kill_group
 
 #: The newest release whose behaviour the generated scripts follow; newer ones are "untested".
 NEWEST_KNOWN = (2025, 2)
@@ -208,7 +208,7 @@ def read_version(path: str, contract: ToolContract, timeout_s: float = VERSION_T
     try:
         out, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc, grace_s=0.0)   # the project's one process-group killer
         proc.communicate()
         result: tuple[str | None, str] = (None, (f"`{Path(path).name} {' '.join(contract.version_args)}` "
                                                f"did not answer within {timeout_s:.0f} s"))
@@ -222,13 +222,6 @@ def read_version(path: str, contract: ToolContract, timeout_s: float = VERSION_T
         err = f"exit code {proc.returncode}; first line: {first[:120]!r}" if first else f"exit code {proc.returncode}, no output"
     _VERSION_CACHE[key] = (version, err)
     return version, err
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def find_tool(name: str, env: Mapping[str, str] | None = None) -> ToolInfo:

@@ -1,7 +1,7 @@
 """Vendor-report parsers: Vivado/Vitis HLS and Vivado reports -> normalised dicts.
 
 Every parser is a pure function ``text -> dict`` returning the form of
-``hwflow parse FILE --json`` (CONTRACT.md): every key present, null where the
+``hwflow parse FILE --json`` (docs/contract.md): every key present, null where the
 report lacks it, numbers as int where integral. An empty, truncated or
 unrecognised report raises :class:`hwflow.errors.BadInput` naming the file and
 what was expected; nothing is returned half-filled.

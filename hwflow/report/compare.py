@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import BadInput
+from ..figures import inferences_per_joule
 from ..fileio import atomic_write_json, atomic_write_text, dumps_json, read_json
+from ..pareto import goal_of, pareto_indices
 from . import plots
 from .doc import Document, Image, Legend, Missing, Para, Section, Table, V, to_html, to_markdown
 from .extras import board_capacity
@@ -59,7 +61,7 @@ MAXIMISE = (
 
 
 def parse_objective(obj: Any) -> tuple[str, str]:
-    """One objective as ``(key, "min"|"max")``.
+    """One objective as ``(key, "minimize"|"maximize")`` (the goal vocabulary of hwflow.pareto).
 
     Accepted forms (the sweep file may use any): ``("lut", "min")``, ``{"key"|"name"|"metric":
     "lut", "goal"|"direction"|"sense"|"mode": "min"|"max"|"minimize"|"maximise"}``, ``"lut:min"``,
@@ -67,13 +69,7 @@ def parse_objective(obj: Any) -> tuple[str, str]:
     is inferred (accuracy and efficiencies are maximised, costs minimised).
     """
 
-    def norm(d: Any) -> str | None:
-        d = str(d).strip().lower()
-        if d in ("min", "minimize", "minimise", "lower", "down", "-"):
-            return "min"
-        if d in ("max", "maximize", "maximise", "higher", "up", "+"):
-            return "max"
-        return None
+    norm = goal_of
 
     key: str | None = None
     sense: str | None = None
@@ -101,7 +97,7 @@ def parse_objective(obj: Any) -> tuple[str, str]:
     key = key.strip()
     if sense is None:
         leaf = key.split(".")[-1]
-        sense = "max" if any(leaf.startswith(m) or leaf.endswith(m) for m in MAXIMISE) else "min"
+        sense = "maximize" if any(leaf.startswith(m) or leaf.endswith(m) for m in MAXIMISE) else "minimize"
     return key, sense
 
 
@@ -134,7 +130,7 @@ def objective_value(point: Any, key: str) -> float | None:
         if num(v) is not None:
             return float(v)
         if key == "energy" and num(get(r, "energy.inferences_per_joule")):
-            return 1e6 / float(get(r, "energy.inferences_per_joule"))
+            return 1e6 / float(get(r, "energy.inferences_per_joule"))  # uJ from inferences per joule
     return None
 
 
@@ -150,25 +146,13 @@ def pareto_front(points: Sequence[Any], objectives: Sequence[Any]) -> list[int]:
     objs = [parse_objective(o) for o in objectives]
     if not objs:
         raise BadInput("pareto_front needs at least one objective")
-    rows: list[tuple[int, list[float]]] = []
+    idx, rows = [], []
     for i, p in enumerate(points):
         vals = [objective_value(p, k) for k, _ in objs]
-        if any(v is None for v in vals):
-            continue
-        # turn everything into "smaller is better"
-        rows.append((i, [(-v if sense == "max" else v) for v, (_, sense) in zip(vals, objs)]))  # type: ignore[operator]
-    if not rows:
-        return []
-    import numpy as np
-
-    a = np.array([r[1] for r in rows], dtype=float)
-    keep = []
-    for j in range(len(rows)):
-        le = np.all(a <= a[j], axis=1)
-        lt = np.any(a < a[j], axis=1)
-        if not np.any(le & lt):
-            keep.append(rows[j][0])
-    return sorted(keep)
+        if all(v is not None for v in vals):
+            idx.append(i)
+            rows.append(vals)
+    return [idx[j] for j in pareto_indices(rows, [sense for _, sense in objs])]
 
 
 # ------------------------------------------------------------------------------ loading runs
@@ -247,7 +231,7 @@ def summarise(label: str, r: dict[str, Any]) -> dict[str, Any]:
     res_src = get(r, "resources.source")
     en_src = get(r, "energy.source")
     uj = num(get(r, "energy.uj_per_inference"))
-    ipj = num(get(r, "energy.inferences_per_joule")) or (1e6 / uj if uj else None)
+    ipj = num(get(r, "energy.inferences_per_joule")) or inferences_per_joule(uj)
     apj = num(get(r, "energy.accuracy_per_joule"))
     if apj is None and ipj and acc:
         apj = acc["value"] * ipj
@@ -530,7 +514,7 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def render_sweep_report(sweep_json: str | Path | Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
-    """Report of a design-space sweep (CONTRACT.md: ``{"points": [{"design": {overrides}, "board",
+    """Report of a design-space sweep (docs/contract.md: ``{"points": [{"design": {overrides}, "board",
     "results"}], "pareto": [indices], "objectives": [...]}``) into ``out_dir``.
 
     The sweep's own front (``pareto``, computed from ``objectives`` when absent) is marked in the

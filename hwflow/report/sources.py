@@ -1,7 +1,7 @@
 """Where a figure comes from, and how each kind of source looks in a report.
 
 A report must never let an estimate pass for a measurement, so every figure carries a
-*kind* derived from its ``source`` string (CONTRACT.md: ``measured:<sensor>``,
+*kind* derived from its ``source`` string (docs/contract.md: ``measured:<sensor>``,
 ``vendor:<tool>-<ver>``, ``estimate:<model>``, ``emulated``) and each kind has its own
 badge, value style and plot style. Two kinds exist only in reports: ``software``
 (accuracy of the Keras/QKeras model on the host, an exact computation, not hardware)

@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:
 
         return promote
     if name == "pareto_indices":
-        from .pareto import pareto_indices
+        from ..pareto import pareto_indices
 
         return pareto_indices
     if name == "qtools_energy":

@@ -23,10 +23,10 @@ from .. import __version__
 from ..config import load_board
 from ..errors import BadInput, ToolMissing
 from ..fileio import atomic_write_json, atomic_write_text, read_json
+from ..pareto import pareto_indices
 from ..paths import default_build_dir, project_root, reports_dir
 from .executor import check_scheduler, cpu_count, run_dask, run_local, threads_per_worker
 from .metrics import describe_metric, evaluate_constraints, metric_label, metric_source, read_metric
-from .pareto import pareto_indices
 from .spec import Point, Sweep, expand_points
 from .worker import POINT_FILE, QTOOLS_FILE
 

@@ -31,17 +31,17 @@ from hwflow.results import empty_results
 @pytest.mark.parametrize(
     "obj,expected",
     [
-        ("lut:min", ("lut", "min")),
-        ("min:lut", ("lut", "min")),
-        ("-lut", ("lut", "min")),
-        ("+accuracy", ("accuracy", "max")),
-        ("accuracy", ("accuracy", "max")),
-        ("lut", ("lut", "min")),
-        ("energy.inferences_per_joule", ("energy.inferences_per_joule", "max")),
-        (("dsp", "minimise"), ("dsp", "min")),
-        ({"key": "accuracy", "goal": "max"}, ("accuracy", "max")),
-        ({"name": "resources.lut", "direction": "minimize"}, ("resources.lut", "min")),
-        ({"metric": "latency"}, ("latency", "min")),
+        ("lut:min", ("lut", "minimize")),
+        ("min:lut", ("lut", "minimize")),
+        ("-lut", ("lut", "minimize")),
+        ("+accuracy", ("accuracy", "maximize")),
+        ("accuracy", ("accuracy", "maximize")),
+        ("lut", ("lut", "minimize")),
+        ("energy.inferences_per_joule", ("energy.inferences_per_joule", "maximize")),
+        (("dsp", "minimise"), ("dsp", "minimize")),
+        ({"key": "accuracy", "goal": "max"}, ("accuracy", "maximize")),
+        ({"name": "resources.lut", "direction": "minimize"}, ("resources.lut", "minimize")),
+        ({"metric": "latency"}, ("latency", "minimize")),
     ],
 )
 def test_parse_objective(obj: Any, expected: tuple[str, str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _sweep_util import write_sweep
 
-from hwflow.sweep.pareto import dominates, pareto_indices
+from hwflow.pareto import dominates, pareto_indices
 from hwflow.sweep.runner import assemble, to_csv
 from hwflow.sweep.spec import expand_points, load_sweep
 

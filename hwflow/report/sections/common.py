@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ...registry import STEP_ORDER  # noqa: F401  (the one step order; re-exported)
 from ..doc import Image, Missing, Section, V
 from ..sources import (
     KIND_LABEL,
@@ -22,7 +23,6 @@ RES_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram")
 RES_LABEL = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM (18 Kb blocks)", "uram": "URAM"}
 
 
-STEP_ORDER = ("train", "convert", "emulate", "estimate", "synth", "package", "deploy", "report")
 
 
 def missing_word(r: dict[str, Any], step: str, measured: bool = False) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...figures import accuracy_per_joule, inferences_per_joule
 from .. import plots
 from ..doc import Details, Section, Table, V
 from ..extras import Extras
@@ -28,14 +29,14 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
     m = ex.measurement
     miss = missing_word(r, "deploy", True)
     uj = num(en.get("uj_per_inference"))
-    ipj = num(en.get("inferences_per_joule")) or (1e6 / uj if uj else None)
+    ipj = num(en.get("inferences_per_joule")) or inferences_per_joule(uj)
     apj = num(en.get("accuracy_per_joule"))
     unc = num(en.get("uncertainty_uj")) or num(m.get("energy_uj_per_inference_uncertainty"))
     est_e = get(r, "estimate.energy")
     show_est = isinstance(est_e, dict) and source_kind(src) != "estimate"
     esrc = (est_e.get("source") if isinstance(est_e, dict) else None) or get(r, "estimate.source") or "estimate"
     eu = num(est_e.get("uj_per_inference")) if isinstance(est_e, dict) else None
-    e_ipj = (num(est_e.get("inferences_per_joule")) or (1e6 / eu if eu else None)) if isinstance(est_e, dict) else None
+    e_ipj = (num(est_e.get("inferences_per_joule")) or inferences_per_joule(eu)) if isinstance(est_e, dict) else None
     acc0 = best_accuracy(r)
     e_apj = (
         (num(est_e.get("accuracy_per_joule")) or (acc0["value"] * e_ipj if (acc0 and e_ipj) else None))
@@ -108,7 +109,7 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
                 "uj": eu,
                 "kind": "estimate",
                 "highlight": True,
-                "acc_per_j": (acc["value"] * 1e6 / eu) if acc else None,
+                "acc_per_j": accuracy_per_joule(acc["value"], eu) if acc else None,
                 "source": est_e.get("source"),
                 "cite": "this report",
             }
@@ -121,7 +122,7 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
                 "label": f"baseline {b['label']}",
                 "uj": bu,
                 "kind": source_kind(b.get("source")) or "measured",
-                "acc_per_j": (b["accuracy"] * 1e6 / bu) if (bu and b.get("accuracy") is not None) else None,
+                "acc_per_j": accuracy_per_joule(b.get("accuracy"), bu),
                 "missing": "not measurable here" if bu is None else None,
                 "source": b.get("source"),
                 "cite": b.get("note") if bu is None else (b.get("framework") or "hwflow baseline"),
@@ -134,7 +135,7 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
                 "label": f"{a['system']}: {_short_task(a)}",
                 "uj": au,
                 "kind": "reference",
-                "acc_per_j": (a["accuracy"] * 1e6 / au) if (au and num(a.get("accuracy")) is not None) else None,
+                "acc_per_j": accuracy_per_joule(a.get("accuracy"), au),
                 "source": "reference",
                 "cite": a.get("source"),
             }
@@ -156,7 +157,7 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             [
                 row["label"],
                 V(fmt_energy_uj(ru), source=row.get("source"), kind=kind, missing=miss_r),
-                V(fmt_num(1e6 / ru) if ru else None, kind=kind, missing="—"),
+                V(fmt_num(inferences_per_joule(ru)), kind=kind, missing="—"),
                 V(fmt_num(row.get("acc_per_j")), kind=kind, missing="—"),
                 V(_kind_word(kind), kind=kind) if (kind and ru is not None) else V(None, missing="—"),
                 row.get("cite") or "",

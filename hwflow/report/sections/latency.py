@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...figures import latency_seconds, throughput_per_second
+from ...results import Results
 from .. import plots
 from ..doc import Details, Missing, Section, Table, V
 from ..extras import Extras
@@ -32,9 +34,9 @@ def throughput(r: dict[str, Any], ex: Extras) -> dict[str, Any] | None:
             "source": src,
             "how": "on the board" if source_kind(src) == "measured" else "emulated board",
         }
-    ii, clk = num(get(r, "latency.ii_cycles")), num(r.get("clock_ns"))
-    if ii and clk:
-        return {"value": 1.0 / (ii * clk * 1e-9), "source": get(r, "latency.source"), "how": "1 / (II × clock)"}
+    tp = throughput_per_second(get(r, "latency.ii_cycles"), Results(r).clock_period_ns)
+    if tp is not None:
+        return {"value": tp, "source": get(r, "latency.source"), "how": "1 / (II × clock)"}
     return None
 
 
@@ -42,7 +44,7 @@ def latency_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
     s = Section("latency", "Latency and throughput")
     lat = r.get("latency") or {}
     syn, est = r.get("synth") or {}, r.get("estimate") or {}
-    clk = num(r.get("clock_ns"))
+    clk = Results(r).clock_period_ns
 
     def pick(d: dict[str, Any], key: str, sub: tuple[str, ...]) -> Any:
         v = d.get(key)
@@ -95,7 +97,7 @@ def latency_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
         rows.append(
             ["latency (time)"]
             + [
-                _v(fmt_time(num(c) * clk * 1e-9) if (num(c) is not None and clk) else None, src, missing_word(r, st))
+                _v(fmt_time(latency_seconds(c, clk)), src, missing_word(r, st))
                 for _, src, c, _, st in views
             ]
         )
@@ -106,7 +108,7 @@ def latency_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
         rows.append(
             ["throughput at the clock, 1 / (II × clock)"]
             + [
-                _v(fmt_rate(1.0 / (num(ii) * clk * 1e-9)) if (num(ii) and clk) else None, src, missing_word(r, st))
+                _v(fmt_rate(throughput_per_second(ii, clk)), src, missing_word(r, st))
                 for _, src, _, ii, st in views
             ]
         )
@@ -156,7 +158,7 @@ def latency_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             cmp_rows.append(
                 {
                     "label": f"this design ({label})",
-                    "s": num(c) * clk * 1e-9,
+                    "s": latency_seconds(c, clk),
                     "kind": source_kind(src),
                     "highlight": True,
                 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...results import Results
 from ..doc import Details, Para, Section, Table, V
 from ..extras import Extras
 from ..sources import (
@@ -19,10 +20,11 @@ def provenance_section(r: dict[str, Any], ex: Extras) -> Section:
     prov = r.get("provenance") or {}
     pk = prov.get("packages") or {}
     hls = r.get("hls") or {}
+    clk = Results(r).clock_period_ns
     rows = [
         ["design", str(r.get("design") or "unknown")],
         ["board", f"{r.get('board') or 'unknown'} ({r.get('part') or 'part unknown'})"],
-        ["target clock", f"{fmt_num(r.get('clock_ns'))} ns" if num(r.get("clock_ns")) else "unknown"],
+        ["target clock", f"{fmt_num(clk)} ns" if clk else "unknown"],
         ["hwflow", str(prov.get("hwflow") or "unknown")],
         ["git commit", str(prov.get("git_commit") or "unknown")],
         ["python", str(pk.get("python") or "unknown")],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...figures import inferences_per_joule
+from ...results import Results
 from ..doc import Card, Cards, Legend, Section, V
 from ..extras import Extras
 from ..sources import (
@@ -28,7 +30,7 @@ from .resources import fits
 
 def header(r: dict[str, Any]) -> tuple[str, list[Any]]:
     design, board = r.get("design") or "unknown design", r.get("board") or "unknown board"
-    clk = num(r.get("clock_ns"))
+    clk = Results(r).clock_period_ns
     sub: list[Any] = [
         f"part {r.get('part') or 'unknown'}",
         f"target clock {fmt_num(clk)} ns ({fmt_num(1e3 / clk)} MHz)" if clk else "clock unknown",
@@ -128,7 +130,7 @@ def summary(r: dict[str, Any], ex: Extras, caps: dict[str, Any]) -> Section:
 
     ipj, apj = num(en.get("inferences_per_joule")), num(en.get("accuracy_per_joule"))
     if ipj is None and uj:
-        ipj = 1e6 / uj
+        ipj = inferences_per_joule(uj)
     cards.append(
         Card(
             "Efficiency",
