@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from ._version import __version__
 from .errors import BadInput, HwflowError
 from .fileio import print_json
 

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .context import Context, Options, make_context
 from .errors import BadInput, HwflowError, StepFailed, ToolMissing
 from .fileio import hash_obj

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .figures import (
     Figure,
     accuracy_per_joule,
@@ -86,6 +86,9 @@ class StepOutputs:
     estimate: dict[str, Any] = field(default_factory=dict)
     synth: dict[str, Any] = field(default_factory=dict)
     deploy: dict[str, Any] = field(default_factory=dict)
+    baseline: dict[str, Any] = field(default_factory=dict)   # issue 15: host CPU/GPU baselines
+    board_info: dict[str, Any] = field(default_factory=dict)  # family, power, data_movement (energy model)
+    workdir: str | None = None                                # to read a synthesis power report
     steps_info: dict[str, Any] = field(default_factory=dict)
     tools: dict[str, Any] = field(default_factory=dict)
 
@@ -100,9 +103,11 @@ class StepOutputs:
                              "duration_s": e.get("duration_s"), "current": current}
         return cls(design=ctx.design.name, board=ctx.board.name, part=ctx.board.part,
                    clock_period_ns=ctx.clock_period_ns, board_resources=ctx.board.resources.model_dump(),
-                   steps_info=steps_info, tools=man.get("tools", {}),
+                   steps_info=steps_info, tools=man.get("tools", {}), workdir=str(ctx.workdir),
+                   board_info={"family": ctx.board.family, "power": ctx.board.power.model_dump(),
+                               "data_movement": ctx.board.data_movement.model_dump()},
                    **{s: ctx.step_json(s) or {} for s in ("train", "convert", "emulate", "estimate", "synth",
-                                                          "deploy")})
+                                                          "deploy", "baseline")})
 
 
 def _hardware_block(r: dict[str, Any], o: StepOutputs) -> None:
@@ -205,6 +210,10 @@ def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
         r["csim"]["first_divergent_layer"] = emu.get("first_divergent_layer")
     _hardware_block(r, o)
     _energy_block(r, o)
+    from .energy.flow import apply as energy_issue15
+
+    acc_best = next((r["accuracy"][k] for k in reversed(ACCURACY_STAGES) if r["accuracy"].get(k) is not None), None)
+    energy_issue15(r, o, acc_best)
     r["board_resources"] = o.board_resources
     r["provenance"] = {"hwflow": __version__, "git_commit": git_commit() if provenance else None,
                        "packages": package_versions() if provenance else {},

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import __version__
+from .._version import __version__
 from ..config import load_board
 from ..errors import BadInput, ToolMissing
 from ..fileio import atomic_write_json, atomic_write_text, read_json
