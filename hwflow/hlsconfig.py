@@ -383,3 +383,24 @@ def with_bridge_safe_inputs(keras_model: Any, custom_objects: dict[str, Any] | N
     if model_input_names(clone) != [renames.get(n, n) for n in model_input_names(keras_model)]:
         raise RuntimeError(f"renaming the inputs {renames} failed: got {model_input_names(clone)}")
     return clone, renames
+
+
+def repair_model_graph(hls_model: Any) -> list[str]:
+    """Fix what hls4ml 1.3 gets wrong for some Keras models before the project is written;
+    returns one note per repair.
+
+    * a Keras ``Softmax`` *layer* (not ``Activation('softmax')``) keeps its class name as its
+      activation: the config struct is written ``Softmax_configN`` while the call names
+      ``softmax_configN``, and the project does not compile.
+    """
+    notes = []
+    for layer in hls_model.get_layers():
+        act = layer.get_attr("activation")
+        if layer.class_name == "Softmax" and isinstance(act, str) and act != "softmax":
+            layer.set_attr("activation", "softmax")
+            # the C++ templates were already rendered during conversion: rename the struct there too
+            code = layer.get_attr("config_cpp")
+            if isinstance(code, str):
+                layer.set_attr("config_cpp", code.replace(f"{act}_config{layer.index}", f"softmax_config{layer.index}"))
+            notes.append(f"{layer.name}: Keras Softmax layer written as hls4ml softmax (config name fixed)")
+    return notes

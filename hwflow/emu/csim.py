@@ -136,7 +136,11 @@ def compiler_errors(output: str, n: int = 3, context: int = 2) -> list[str]:
     found = 0
     for i, ln in enumerate(lines):
         if "error:" in ln or "fatal error" in ln:
-            out.extend(x.rstrip()[:300] for x in lines[i:i + 1 + context] if "error:" not in x or x is ln)
+            out.append(ln.rstrip()[:300])
+            for x in lines[i + 1:i + 1 + context]:  # gcc's excerpt: "   59 | code" and "      |   ^~~"
+                if not re.match(r"^\s+(\d+\s*)?\|", x):
+                    break
+                out.append(x.rstrip()[:300])
             found += 1
             if found >= n:
                 break

@@ -82,6 +82,9 @@ def convert_model(ctx: Context, model, output_dir: Path):
     else:
         kwargs.update(backend="Vitis")
     hls_model = hls4ml.converters.convert_from_keras_model(model, **kwargs)
+    from ..hlsconfig import repair_model_graph
+
+    cfg.setdefault("hwflow", {}).setdefault("notes", []).extend(repair_model_graph(hls_model))
     return hls_model, cfg
 
 
