@@ -29,7 +29,8 @@ from .paths import PACKAGE_DIR
 
 # The one order of the flow. Everything that walks the steps (the engine, the report's
 # provenance table, sweeps) reads it from here.
-STEP_ORDER: tuple[str, ...] = ("train", "convert", "emulate", "estimate", "synth", "package", "deploy", "report")
+STEP_ORDER: tuple[str, ...] = ("train", "convert", "emulate", "estimate", "synth", "package", "deploy", "baseline",
+                              "report")
 
 CODE_SUFFIXES = (".py", ".j2", ".tcl", ".cpp", ".h", ".hpp", ".json", ".sh")
 

@@ -83,7 +83,7 @@ def run_host_baselines(model: Any, x: np.ndarray, y: np.ndarray | None, *, budge
     """``{"cpu": {...}, "gpu": {...} | absent, "gpu_status": {...}}``."""
     import tensorflow as tf
 
-    from ..baseline import NvmlCounter, RaplCounter
+    from .counters import NvmlCounter, RaplCounter
 
     x = np.asarray(x, dtype=np.float32)
     acc = None

@@ -86,3 +86,35 @@ def contract_keys(block: dict[str, Any] | None) -> dict[str, Any]:
     if (b.get("batch1_system") or {}).get("interval_uj"):
         out["batch1_system_interval_uj"] = [_r(v) for v in b["batch1_system"]["interval_uj"]]
     return out
+
+
+def fmt_uj(v: float | None) -> str:
+    """Energy for people: nJ below 1 µJ, mJ above 1000 µJ."""
+    if v is None:
+        return "not estimated"
+    if v < 1.0:
+        return f"{v * 1e3:.3g} nJ"
+    if v >= 1000.0:
+        return f"{v / 1e3:.3g} mJ"
+    return f"{v:.3g} µJ"
+
+
+def console_lines(block: dict[str, Any] | None) -> list[str]:
+    """One line per basis, each with its basis name and source."""
+    block = block or {}
+    b = block.get("bases") or {}
+    if not b:
+        return [f"energy per inference: {block.get('note') or 'not estimated'}"]
+    lines = []
+    for name in BASES:
+        fig = b.get(name) or {}
+        extra = ""
+        if name == "batched_system" and fig.get("best_batch"):
+            extra = f" at batch {fig['best_batch']:,}"
+        if fig.get("uj") is not None and fig.get("above_idle_uj") is not None:
+            extra += f", {fmt_uj(fig['above_idle_uj'])} above idle"
+        val = fmt_uj(fig.get("uj")) if fig.get("uj") is not None else (fig.get("note") or "not estimated")
+        star = " (headline)" if name == block.get("basis") else ""
+        lines.append(f"energy/inference [{name}]{star}: {val}{extra}"
+                     + (f" ({fig.get('source')})" if fig.get("source") else ""))
+    return lines

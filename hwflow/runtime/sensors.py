@@ -411,9 +411,13 @@ class SimulatedSensor(PowerSensor):
 
     def __init__(self, idle_w: float = 1.5, active_w: float = 1.6, *, noise_w: float = 0.0,
                  resolution_w: float = 0.001, active_phases: Sequence[str] = ("warmup", "run"),
-                 seed: int | None = 0, name: str = "simulated") -> None:
+                 seed: int | None = 0, name: str = "simulated",
+                 phase_w: Mapping[str, float] | None = None) -> None:
         if idle_w < 0 or active_w < 0 or noise_w < 0 or resolution_w < 0:
             raise ValueError("power model values must be >= 0")
+        # phase_w: power per phase (issue 15: idle / warm-up with batch-1 calls / run at the
+        # run batch differ); phases it does not name fall back to idle_w / active_w.
+        self.phase_w = {str(k): float(v) for k, v in (phase_w or {}).items() if v is not None and float(v) >= 0}
         self.idle_w, self.active_w, self.noise_w = float(idle_w), float(active_w), float(noise_w)
         self.resolution_w = float(resolution_w)
         self.active_phases = tuple(active_phases)
@@ -426,7 +430,9 @@ class SimulatedSensor(PowerSensor):
         self._phase = phase
 
     def read_watts(self) -> float:
-        w = self.active_w if self._phase in self.active_phases else self.idle_w
+        w = self.phase_w.get(self._phase)
+        if w is None:
+            w = self.active_w if self._phase in self.active_phases else self.idle_w
         if self.noise_w:
             w += self._rng.gauss(0.0, self.noise_w)
         if self.resolution_w:
@@ -434,7 +440,8 @@ class SimulatedSensor(PowerSensor):
         return max(0.0, w)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "idle_w": self.idle_w, "active_w": self.active_w, "noise_w": self.noise_w}
+        return {**super().describe(), "idle_w": self.idle_w, "active_w": self.active_w, "noise_w": self.noise_w,
+                **({"phase_w": dict(self.phase_w)} if self.phase_w else {})}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ METRIC_LABELS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM", "la
 def _settings(ctx: Context) -> dict[str, Any]:
     # The estimator's code and calibration.json enter the key through the StepSpec's ``code``.
     return {"part": ctx.board.part, "family": ctx.board.family, "clock_period_ns": ctx.clock_period_ns,
-            "power": ctx.board_cfg["power"], "resources": ctx.board_cfg["resources"]}
+            "power": ctx.board_cfg["power"], "resources": ctx.board_cfg["resources"],
+            "data_movement": ctx.board_cfg.get("data_movement")}
 
 
 def board_power_model(board) -> dict[str, Any]:
@@ -95,6 +96,23 @@ def run(ctx: Context) -> dict[str, Any]:
         est["qtools"] = qtools_energy(load_quantized_model(ctx), input_bits=ctx.design.quantization.input.bits)
     except Exception as exc:  # QTools covers a subset of layers; its absence is not fatal
         est["qtools"] = {"error": f"QTools could not analyse this model: {type(exc).__name__}: {exc}"}
+    # Issue 15: energy on three bases (batch-1 system, batched system, accelerator only) with the
+    # board's data movement and a dynamic power part (hwflow/energy).
+    import numpy as np
+
+    from ..estimate.energy import energy_for
+    from .train import load_test_split
+
+    x_io, _ = load_test_split(ctx)
+    with np.load(ctx.path("emulate_outputs.npz"), allow_pickle=False) as z:
+        y_shape = list(z["y_csim_vectors"].shape[1:])
+    # The overlay's stream carries 32-bit floats (hls4ml's VivadoAccelerator wrapper and ours), as
+    # the package step assumes until a synthesized overlay states another wire format.
+    est["io"] = {"input_shape": list(x_io.shape[1:]), "output_shape": y_shape, "input": "float", "output": "float"}
+    est["energy_bases"] = energy_for(ctx.board, io=est["io"], latency_cycles=est.get("latency_cycles"),
+                                     ii_cycles=est.get("ii_cycles"), clock_ns=ctx.clock_period_ns,
+                                     resources=est.get("resources"), timing_source=est.get("source"),
+                                     accuracy=acc)
     atomic_write_json(ctx.path("estimate.json"), est)
     r = est["resources"]
     ctx.log(f"{est['source']}: LUT {r.get('lut')}, FF {r.get('ff')}, DSP {r.get('dsp')}, BRAM18K {r.get('bram_18k')}, "
@@ -102,9 +120,13 @@ def run(ctx: Context) -> dict[str, Any]:
             f"{est['fits']['fits']}")
     if est.get("error_label"):
         ctx.log(est["error_label"])
+    from ..energy.design import console_lines
+
+    for line in console_lines(est.get("energy_bases")):
+        ctx.log(line)
     return {"lut": r.get("lut"), "dsp": r.get("dsp"), "latency_cycles": est.get("latency_cycles")}
 
 
 register(StepSpec(name="estimate", run=run, settings=_settings, needs=("convert", "emulate"),
                   outputs=("estimate.json",), result_file="estimate.json", version=1,
-                  code=("hwflow/estimate",)))
+                  code=("hwflow/estimate", "hwflow/energy")))

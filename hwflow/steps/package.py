@@ -103,10 +103,18 @@ def modeled_seconds_per_inference(ctx: Context) -> tuple[float | None, str | Non
 
 
 def emulated_power(ctx: Context) -> dict[str, Any] | None:
-    """The board's power model for the simulated sensor; None when the board has none."""
+    """The board's power model for the simulated sensor; None when the board has none.
+    With the estimate's energy model (issue 15, hwflow/energy) the phases differ: idle, warm-up
+    (batch-1 calls: driver-bound) and run (the run batch: the accelerator busier)."""
     p = ctx.board.power
     if p.active_w is None and p.idle_w is None:
         return None
+    ph = ((ctx.step_json("estimate") or {}).get("energy_bases") or {}).get("phases") or {}
+    if ph.get("idle_w") is not None and ph.get("run_w") is not None:
+        return {"idle_w": float(ph["idle_w"]), "active_w": float(ph["run_w"]), "noise_w": 0.0,
+                "resolution_w": float(p.resolution_w or 0.001),
+                "phase_w": {"idle": ph["idle_w"], "warmup": ph.get("warmup_w") or ph["run_w"], "run": ph["run_w"],
+                            "cooldown": ph["idle_w"]}}
     idle = p.idle_w if p.idle_w is not None else p.active_w
     active = p.active_w if p.active_w is not None else p.idle_w
     return {"idle_w": float(idle), "active_w": float(active), "noise_w": 0.0,
@@ -117,6 +125,10 @@ def emulated_power_model(ctx: Context) -> dict[str, Any] | None:
     p = ctx.board.power
     if p.active_w is None and p.idle_w is None:
         return None
+    ph = ((ctx.step_json("estimate") or {}).get("energy_bases") or {}).get("power_model") or {}
+    if ph.get("idle_w") is not None:
+        return {"source": ph.get("source"), "note": f"idle {ph['idle_w']:.4g} W ({ph.get('idle_source')}); "
+                f"PL dynamic {(ph.get('dynamic_w') or 0) * 1e3:.3g} mW x duty ({ph.get('dynamic_source')})"}
     return {"source": p.source, "note": ("active power = idle power: the board file has no active-power figure"
                                          if p.active_w is None else None)}
 

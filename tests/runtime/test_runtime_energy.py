@@ -193,6 +193,22 @@ def test_measure_emulated_label_and_idle_subtraction() -> None:
                                                                    rel=1e-6)
 
 
+def test_measure_emulated_phases_differ_idle_warmup_run() -> None:
+    """Issue 15: the emulated board's trace has three distinct levels (idle < warm-up < run)
+    from the energy model's phase powers, and the energy above idle is the run's excess."""
+    sensor = SimulatedSensor(1.50, 1.58, resolution_w=0.001,
+                             phase_w={"idle": 1.50, "warmup": 1.53, "run": 1.58, "cooldown": 1.50})
+    m = measure(slow_identity, np.ones((4, 2)), sensor, interval_s=0.01, idle_s=0.1, warmup_s=0.1,
+                min_run_s=0.2, min_samples=10, batch1_calls=0)
+    s = m.summary
+    levels = {ph: sorted({round(w, 3) for (_, w, p) in m.trace if p == ph}) for ph in ("idle", "warmup", "run")}
+    assert levels == {"idle": [1.5], "warmup": [1.53], "run": [1.58]}
+    assert s["power_idle_w"] == pytest.approx(1.50) and s["power_active_w"] == pytest.approx(1.58)
+    per = s["seconds"] / s["n_inferences"] * 1e6
+    assert s["energy_dynamic_uj_per_inference"] == pytest.approx(0.08 * per, rel=1e-6)
+    assert sensor.describe()["phase_w"]["warmup"] == 1.53
+
+
 def test_measure_without_sensor_reports_not_measured() -> None:
     m = measure(slow_identity, np.ones((2, 2)), NoSensor("board has no power sensor"), idle_s=0.0,
                 warmup_s=0.0, min_run_s=0.05, batch1_calls=0)
