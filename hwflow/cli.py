@@ -299,6 +299,9 @@ def _quiet_libraries() -> None:
     for cat in (UserWarning, DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=cat)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    from .models.logs import quiet_spurious_library_logs
+
+    quiet_spurious_library_logs()  # QTools' "unsupported kernel shape" on every Conv1D
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,10 @@ def _pair(v: Any, default: int) -> tuple[int, int]:
 def custom_objects() -> dict[str, Any]:
     from qkeras.utils import _add_supported_quantized_objects
 
+    from .logs import quiet_spurious_library_logs
+
+    quiet_spurious_library_logs()  # every path that loads a QKeras model comes through here
+
     co: dict[str, Any] = {}
     _add_supported_quantized_objects(co)
     return co
@@ -34,6 +38,10 @@ def custom_objects() -> dict[str, Any]:
 def build_model(design: Design, *, quantized: bool = True, input_shape: tuple[int, ...] | None = None):
     """Return an (uncompiled) Keras model for the design; QKeras layers when ``quantized``."""
     import tensorflow as tf
+
+    from .logs import quiet_spurious_library_logs
+
+    quiet_spurious_library_logs()
     from qkeras import QActivation, QConv1D, QConv2D, QDense, quantized_bits, quantized_relu
 
     layers_cfg = design.model.layers
