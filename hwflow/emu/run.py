@@ -35,6 +35,8 @@ class EmulationResult:
     csim: dict[str, Any] | None = None
     layer_outputs: dict[str, np.ndarray] | None = None
     notes: list[str] = field(default_factory=list)
+    #: one line naming the layer the fast engine does not cover and the engine used instead
+    fallback: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready facts (no arrays)."""
@@ -42,7 +44,7 @@ class EmulationResult:
             "path": self.path, "samples": len(self.y), "samples_per_s": round(self.samples_per_s, 1),
             "fast_supported": self.fast_supported, "fast_reason": self.fast_reason,
             "verified_samples": self.verified_samples, "fast_matches_csim": self.fast_matches_csim,
-            "csim": self.csim, "notes": self.notes,
+            "csim": self.csim, "notes": self.notes, "fallback": self.fallback,
         }
 
 
@@ -85,7 +87,10 @@ def emulate(hls_model: Any, x: np.ndarray, *, prefer: str = "fast", verify_sampl
                 return _csim_result(csim, x, fast, notes, matches=False, verified=n)
         return res
     if csim is not None:
-        return _csim_result(csim, x, fast, notes)
+        res = _csim_result(csim, x, fast, notes)
+        if not fast.supported:
+            res.fallback = fallback_line(fast, len(x))
+        return res
     # last resort: hls4ml's own per-sample predict (needs ModelGraph.compile())
     t0 = time.perf_counter()
     try:
@@ -93,7 +98,21 @@ def emulate(hls_model: Any, x: np.ndarray, *, prefer: str = "fast", verify_sampl
     except Exception as e:
         raise StepFailed(f"no emulation path works for {project}: {e}") from e
     rate = len(x) / max(time.perf_counter() - t0, 1e-9)
-    return EmulationResult(y, "hls4ml", rate, fast.supported, fast.reason, notes=notes)
+    res = EmulationResult(y, "hls4ml", rate, fast.supported, fast.reason, notes=notes)
+    if not fast.supported:
+        res.fallback = fallback_line(fast, len(x), "hls4ml per-sample predict")
+    return res
+
+
+def fallback_line(fast: FastEmulator, samples: int, engine: str = "batched C-sim") -> str:
+    """The one line that says the fast engine is not used, for which layer, and what runs instead."""
+    if fast.unsupported_layer is not None:
+        name, cls = fast.unsupported_layer
+        what = f"layer {name!r} ({cls})"
+    else:
+        what = "this model"
+    return (f"fast engine does not cover {what}: {fast.reason}; {samples} samples run on the {engine} "
+            "instead (bit-exact, slower)")
 
 
 def _csim_result(csim: CSim, x: np.ndarray, fast: FastEmulator, notes: list[str], *,

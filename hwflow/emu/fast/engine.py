@@ -33,6 +33,8 @@ class FastEmulator:
         self.output_names: list[str] = []
         self.supported = False
         self.reason: str | None = "not built"
+        #: (name, hls4ml class) of the first layer the engine does not reproduce, if any
+        self.unsupported_layer: tuple[str, str] | None = None
         self.io_type = "io_parallel"
         #: conversions of the top-level wrapper the C-sim bridge calls (VivadoAccelerator's
         #: ``<project>_axi`` with float I/O rounds inputs and outputs through float32)
@@ -69,14 +71,18 @@ class FastEmulator:
             raise Unsupported(f"{len(inputs)} inputs / {len(outputs)} outputs (one of each supported)")
         tensors: dict[str, Tensor] = {}
         for layer in m.get_layers():
-            if layer.class_name == "Clone":  # io_stream: one stream copied for each reader
-                new_ops = self._clone_ops(layer, tensors)
-            else:
-                op = self._make_op(layer, tensors, project_dir)
-                if op is None:
-                    continue
-                self._check_defines(layer, op, defines)
-                new_ops = [op]
+            try:
+                if layer.class_name == "Clone":  # io_stream: one stream copied for each reader
+                    new_ops = self._clone_ops(layer, tensors)
+                else:
+                    op = self._make_op(layer, tensors, project_dir)
+                    if op is None:
+                        continue
+                    self._check_defines(layer, op, defines)
+                    new_ops = [op]
+            except Unsupported:
+                self.unsupported_layer = (str(layer.name), str(layer.class_name))
+                raise
             for op in new_ops:
                 tensors[op.output] = Tensor(op.out_type, op.out_shape)
                 self.ops.append(op)
