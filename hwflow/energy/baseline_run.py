@@ -80,7 +80,7 @@ def run_host_baselines(model: Any, x: np.ndarray, y: np.ndarray | None, *, budge
                        seconds_per_point: float = DEFAULT_SECONDS_PER_POINT, max_batch: int = 65536,
                        progress: Callable[[str], None] | None = None, rapl_counter: Any = None,
                        nvml_counter: Any = None) -> dict[str, Any]:
-    """``{"cpu": {...}, "gpu": {...} | absent, "gpu_status": {...}}``."""
+    """``{"cpu": {...}, "gpu": {...} | absent, "gpu_present": bool, "gpu_note": str}``."""
     import tensorflow as tf
 
     from .counters import NvmlCounter, RaplCounter
@@ -111,7 +111,9 @@ def run_host_baselines(model: Any, x: np.ndarray, y: np.ndarray | None, *, budge
     else:
         out["cpu"]["rapl"] = counter.reason
     gs = gpu_status()
-    out["gpu_status"] = gs
+    # plain values (not a dict): the report's baseline reader takes every dict as a device
+    out["gpu_present"] = bool(gs["present"])
+    out["gpu_note"] = gs.get("reason") or gs.get("name")
     if gs["present"]:
         nv = nvml_counter if nvml_counter is not None else NvmlCounter()
         res = sweep(_keras_predict(model, "/GPU:0"), x, max_batch=max_batch, seconds_per_point=seconds_per_point,

@@ -120,3 +120,44 @@ def sweep_plot(results: dict[str, Any], out: Path, title: str = "Energy per infe
 def _src(model: dict[str, Any]) -> str:
     b = (model.get("bases") or {}).get("batch1_system") or {}
     return "estimate" if str(b.get("source") or "").startswith("estimate") else (b.get("source") or "model")
+
+
+def report_blocks(results: dict[str, Any], anchors: list[dict[str, Any]] | None, out_dir: Path) -> list[Any]:
+    """The report's opening blocks of the energy section: the like-for-like table (bases as
+    columns, every figure with its source), the one-sentence verdict, and the sweep plot."""
+    from ..report.doc import Image, Missing, Para, Table, V
+
+    t = like_for_like(results, anchors)
+    rows = []
+    for row in t["rows"]:
+        cells = []
+        for b in BASES:
+            c = row["cells"][b]
+            text = None
+            if c.get("uj") is not None:
+                text = fmt_uj(c["uj"])
+                if b == "batched_system" and c.get("batch") and c["batch"] != 1:
+                    text += f" (batch {c['batch']:,})"
+            kind = "reference" if row["kind"] == "reference" else None
+            cells.append(V(text, source=c.get("source") if c.get("source") != "reference" else None, kind=kind,
+                           missing=(c.get("note") or "—") if row["kind"] != "reference" else "—", badge=True))
+        rows.append([row["label"], *cells, row.get("cite") or ""])
+    blocks: list[Any] = [
+        Table(["system", *[t["columns"][b] for b in BASES], "citation / basis of timing"], rows,
+              caption="Like for like: each figure sits in the column of the basis it was measured or modelled "
+                      "on (batch-1 system = driver + DMA + compute at board power, what MLPerf Tiny measures; "
+                      "batched system = the best batch size; accelerator only = II x clock x board power). "
+                      "References run other models (ANCHORS.md)."),
+        Para([t["verdict"]]),
+    ]
+    try:
+        png = sweep_plot(results, out_dir / "energy_sweep.png")
+    except Exception as exc:  # noqa: BLE001 - a plot failure is reported, not raised
+        blocks.append(Missing(f"energy vs batch size plot could not be drawn ({type(exc).__name__}: {exc})"))
+        png = None
+    if png:
+        blocks.append(Image(png, "energy per inference vs batch size",
+                            "Energy per inference vs batch size: this design (modelled: cited DMA and driver "
+                            "figures, board power with its dynamic part) and the CPU/GPU baselines of this model "
+                            "(time measured on this host; energy measured or estimated, as labelled)."))
+    return blocks

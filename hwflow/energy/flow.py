@@ -92,8 +92,8 @@ def apply(r: dict[str, Any], o: Any, accuracy: float | None = None) -> None:
         e["uj_per_inference"] = _round(block["uj_per_inference"])
         e["source"] = block.get("source")
         e["mode"] = block.get("basis_label")
-        e["inferences_per_joule"] = ipj_of(block["uj_per_inference"])
-        e["accuracy_per_joule"] = apj_of(accuracy, block["uj_per_inference"]) if accuracy is not None else None
+        e["inferences_per_joule"] = ipj_of(e["uj_per_inference"])  # from the figure shown, so they agree
+        e["accuracy_per_joule"] = apj_of(accuracy, e["uj_per_inference"]) if accuracy is not None else None
     elif block is not None:
         e["basis"] = None
         e["note"] = block.get("note")
@@ -107,7 +107,7 @@ def apply(r: dict[str, Any], o: Any, accuracy: float | None = None) -> None:
                 r["baseline"][dev]["sweep"] = d.get("sweep")
         if "gpu" not in r["baseline"]:
             r["baseline"]["gpu"] = {"status": "no GPU",
-                                    "note": (base.get("gpu_status") or {}).get("reason") or "no GPU"}
+                                    "note": base.get("gpu_note") or "no GPU"}
 
 
 def _round(v: float) -> float:

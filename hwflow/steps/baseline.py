@@ -48,7 +48,7 @@ def run(ctx: Context) -> dict[str, Any]:
             + (f", {e1:.3g} µJ" if e1 is not None else "") + f"; batch {c['best_batch']} "
             f"{c['throughput_per_s_batched']:,.0f}/s" + (f", {eb:.3g} µJ" if eb is not None else "")
             + f" per inference ({c.get('source') or 'energy not measurable'}); GPU: "
-            + ("measured" if "gpu" in res else res["gpu_status"].get("reason", "no GPU")))
+            + ("measured" if "gpu" in res else (res.get("gpu_note") or "no GPU")))
     return {"cpu_latency_us_batch1": c["latency_us_batch1"], "cpu_uj_batch1": e1, "cpu_uj_batched": eb}
 
 

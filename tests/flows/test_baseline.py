@@ -108,10 +108,11 @@ def test_host_baselines_on_a_small_keras_model(tmp_path):
     assert c["throughput_per_s_batched"] > 1e6 / c["latency_us_batch1"]
     assert c["uj_per_inference_batched"] < c["uj_per_inference_batch1"]
     assert 0.0 <= c["accuracy"] <= 1.0
-    if not res["gpu_status"]["present"]:
-        assert "gpu" not in res and "no GPU" in res["gpu_status"]["reason"]
+    if not res["gpu_present"]:
+        assert "gpu" not in res and "no GPU" in res["gpu_note"]
     # the report's reader still understands the file
     from hwflow.report.extras import normalise_baselines
 
-    rows = normalise_baselines({"cpu": c})
+    rows = normalise_baselines(res)
+    assert {r["device"] for r in rows} <= {"cpu", "gpu"}
     assert rows[0]["batch"] == 1 and rows[0]["uj_per_inference"] == c["uj_per_inference_batch1"]

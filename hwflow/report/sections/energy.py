@@ -24,6 +24,11 @@ from .common import _kind_word, _plot, _short_task, _v, missing_word
 
 def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
     s = Section("energy", "Energy per inference and efficiency")
+    # Issue 15: the section leads with one like-for-like table (three bases), its verdict and the
+    # batch sweep (hwflow/energy/compare.py).
+    from ...energy.compare import report_blocks
+
+    s.blocks.extend(report_blocks(r, ex.anchors.get("energy_per_inference", []), out))
     en = r.get("energy") or {}
     src = en.get("source")
     m = ex.measurement
@@ -52,7 +57,13 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             _v(f"± {fmt_energy_uj(unc)}" if unc is not None and uj is not None else None, src, "—"),
             dash,
         ),
-        ("energy above idle (dynamic)", _v(fmt_energy_uj(m.get("energy_dynamic_uj_per_inference")), src, miss), dash),
+        (
+            "energy above idle (dynamic)",
+            _v(fmt_energy_uj(m.get("energy_dynamic_uj_per_inference")
+                             if m.get("energy_dynamic_uj_per_inference") is not None
+                             else en.get(f"{en.get('basis')}_above_idle_uj")), src, miss),
+            dash,
+        ),
         (
             "time basis",
             V(str(en.get("mode"))) if en.get("mode") else dash,
