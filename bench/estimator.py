@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Calibrate and score hwflow's analytical estimator against public hls4ml C-synthesis reports.
 
-    bench/estimator.py --fit     fit on every usable fixture, write hwflow/estimate/calibration.json
+    bench/estimator.py --fit     fit on every usable design, write hwflow/estimate/calibration.json
     bench/estimator.py --json    print one JSON object: held-out (leave-one-repository-out) error
-                                 per metric and per design, design counts, the model name
+                                 per metric, per sub-population and per design, interval coverage
     bench/estimator.py           the same as a readable table
+    bench/estimator.py --derive  rebuild the derived table hwflow/estimate/calibration_designs.json
+                                 from ../shared/fixtures (or $HWFLOW_FIXTURES) with our own parsers
 
-Fixtures are read in place from ``../shared/fixtures`` (or ``$HWFLOW_FIXTURES``).
+The designs come from the derived table shipped in the package (so this runs from any
+clone); ``--fixtures`` reads ../shared/fixtures in place instead.
 Nothing is tuned on a held-out repository: each fold re-runs the whole fit
 (hyperparameter grid + coefficients) on the other repositories only.
 """
@@ -24,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hwflow.estimate import CALIBRATION_PATH
-from hwflow.estimate.dataset import load_designs
-from hwflow.estimate.fit import METRIC_ORDER, cross_validate, fit, in_sample, predict_designs, usable
+from hwflow.estimate.dataset import TABLE_PATH, derive_table, load_designs, load_table
+from hwflow.estimate.fit import METRIC_ORDER, calibration_document, in_sample, usable
 from hwflow.estimate.model import FEATURES, MODEL_NAME
 
 GOALS = {"dsp": 15.0, "latency": 15.0, "lut": 30.0, "ff": 30.0}
@@ -41,12 +44,19 @@ def fixtures_dir() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "fixtures"
 
 
-def run(do_fit: bool) -> dict:
+def layer_family(d) -> str:
+    kinds = {layer.kind for layer in d.layers}
+    if kinds & {"conv1d", "conv2d", "depthwise_conv1d", "depthwise_conv2d", "pointwise_conv1d", "pointwise_conv2d"}:
+        return "cnn"
+    return "mlp" if "dense" in kinds else "other"
+
+
+def run(do_fit: bool, from_fixtures: bool = False, extra_designs: list | None = None) -> dict:
     t0 = time.perf_counter()
-    designs = load_designs(fixtures_dir())
+    designs = load_designs(fixtures_dir()) if from_fixtures else load_table()
+    designs = designs + list(extra_designs or [])
     used, skipped = usable(designs)
-    cv = cross_validate(used)
-    calib = fit(used)
+    calib, cv, coverage = calibration_document(used)
     ins = in_sample(used, calib)
     t1 = time.perf_counter()
     repos = sorted({d.repo for d in used})
@@ -54,6 +64,7 @@ def run(do_fit: bool) -> dict:
     import numpy as np
 
     from hwflow.estimate.fit import _context, error_summary
+    from hwflow.estimate.model import tool_groups
     by_folder = {d.folder: d for d in used}
     groups = {
         "vivado_hls": lambda d: d.tool == "vivado_hls",
@@ -62,6 +73,9 @@ def run(do_fit: bool) -> dict:
         "io_stream": lambda d: _context(d).io_type == "io_stream",
         "vivado_hls_io_parallel": lambda d: d.tool == "vivado_hls" and _context(d).io_type == "io_parallel",
         "vivado_hls_io_stream": lambda d: d.tool == "vivado_hls" and _context(d).io_type == "io_stream",
+        "vitis_hls_2023+": lambda d: "vitis_hls_2023" in tool_groups(d.tool, d.extra.get("tool_version")),
+        "mlp": lambda d: layer_family(d) == "mlp",
+        "cnn": lambda d: layer_family(d) == "cnn",
     }
     for gname, pred in groups.items():
         rows = [r for r in cv["per_design"] if pred(by_folder[r["design"]])]
@@ -69,23 +83,6 @@ def run(do_fit: bool) -> dict:
             subsets[gname] = {"n_designs": len(rows), **{
                 m: error_summary(np.array([r[m]["pred"] for r in rows]), np.array([r[m]["truth"] for r in rows]))
                 for m in METRIC_ORDER}}
-    # Additional view (NOT the headline): leave-one-design-out for the Vitis HLS designs. All
-    # of them come from one repository, so holding that repository out leaves no Vitis HLS
-    # design to learn the tool factor from; here the other designs of the same sweep stay in
-    # training (same author, part and hls4ml version - an optimistic, in-repository figure).
-    # Hyperparameters are those of the full fit (kept fixed, to stay within the bench's time).
-    lodo_rows = []
-    for i, d in enumerate(used):
-        if d.tool != "vitis_hls":
-            continue
-        c = fit([x for j, x in enumerate(used) if j != i], search=False, hyper=calib["hyper"])
-        p = predict_designs([d], c)
-        lodo_rows.append({m: (float(p[m][0]), float(d.truth.get(m) or 0.0)) for m in METRIC_ORDER})
-    lodo = {"method": "leave-one-design-out (other designs of the same repository stay in training); "
-                      "hyperparameters fixed to the full fit",
-            "n_designs": len(lodo_rows),
-            **{m: error_summary(np.array([r[m][0] for r in lodo_rows]), np.array([r[m][1] for r in lodo_rows]))
-               for m in METRIC_ORDER}} if lodo_rows else {}
     goals = {m: {"goal_mape": g, "heldout_mape": cv["per_metric"][m]["mape"],
                  "met": cv["per_metric"][m]["mape"] is not None and cv["per_metric"][m]["mape"] <= g}
              for m, g in GOALS.items()}
@@ -98,27 +95,21 @@ def run(do_fit: bool) -> dict:
         "convention": CONVENTION,
         "heldout": cv["per_metric"],
         "heldout_by_subset": subsets,
-        "vitis_hls_leave_one_design_out": lodo,
         "in_sample": ins,
         "goals": goals,
         "per_design": cv["per_design"],
         "folds": cv["folds"],
         "features": {m: list(v) for m, v in FEATURES.items()},
+        "interval_80": coverage,
         "calibration": {"hyper": calib["hyper"], "coef": calib["coef"],
-                        "tool_factor": calib.get("tool_factor", {})},
+                        "tool_coef": calib.get("tool_coef", {})},
         "seconds": round(t1 - t0, 1),
     }
     if do_fit:
-        out = {"model": MODEL_NAME, "hyper": calib["hyper"], "coef": calib["coef"],
-               "tool_factor": calib.get("tool_factor", {}),
-               "tool_factor_support": calib.get("tool_factor_support", {}),
-               "cv": {"method": "leave-one-repository-out", "n_designs": len(used),
-                      "n_repositories": len(repos), "per_metric": cv["per_metric"],
-                      "mape_by_subset": {g: {"n_designs": v["n_designs"],
-                                             **{m: v[m]["mape"] for m in METRIC_ORDER}}
-                                         for g, v in subsets.items()},
-                      "convention": CONVENTION},
-               "trained_on": sorted(d.folder for d in used)}
+        out = dict(calib)
+        out["cv"] = {**calib["cv"], "convention": CONVENTION,
+                     "mape_by_subset": {g: {"n_designs": v["n_designs"], **{m: v[m]["mape"] for m in METRIC_ORDER}}
+                                        for g, v in subsets.items()}}
         CALIBRATION_PATH.write_text(json.dumps(_round(out), indent=1, sort_keys=True) + "\n")
         result["wrote"] = str(CALIBRATION_PATH)
     return result
@@ -145,11 +136,9 @@ def print_table(r: dict) -> None:
     for g, sub in r["heldout_by_subset"].items():
         print(f"  held-out MAPE, {g} ({sub['n_designs']} designs): "
               + ", ".join(f"{m} {sub[m]['mape']}" for m in METRIC_ORDER))
-    lodo = r.get("vitis_hls_leave_one_design_out") or {}
-    if lodo:
-        print(f"  additional view, NOT held out by repository - vitis_hls leave-one-design-out "
-              f"({lodo['n_designs']} designs, one repository): "
-              + ", ".join(f"{m} {lodo[m]['mape']}" for m in METRIC_ORDER))
+    cov = r["interval_80"]
+    print("80 % interval (calibrated on the other repositories' held-out residuals): "
+          + ", ".join(f"{m} coverage {cov[m]['coverage']:.0%} hi/lo {cov[m]['median_hi_lo']}" for m in METRIC_ORDER))
     print("\nexcluded:")
     for k, v in r["excluded"].items():
         print(f"  {k}: {v}")
@@ -160,11 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--fit", action="store_true", help="write hwflow/estimate/calibration.json")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--derive", action="store_true", help="rebuild the derived calibration table from the fixtures")
+    ap.add_argument("--fixtures", action="store_true", help="read ../shared/fixtures instead of the derived table")
     args = ap.parse_args(argv)
-    if not fixtures_dir().is_dir():
+    if (args.derive or args.fixtures) and not fixtures_dir().is_dir():
         print(f"fixtures not found at {fixtures_dir()} (set HWFLOW_FIXTURES)", file=sys.stderr)
         return 3
-    r = run(args.fit)
+    if args.derive:
+        table = derive_table(fixtures_dir())
+        TABLE_PATH.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
+        print(f"wrote {TABLE_PATH.name}: {len(table['designs'])} designs")
+        if not (args.fit or args.json):
+            return 0
+    r = run(args.fit, from_fixtures=args.fixtures)
     if args.json:
         print(json.dumps(_round(r), sort_keys=False))
     else:

@@ -27,6 +27,7 @@ from typing import Any
 
 from .layers_json import layers_from_layers_json
 from .layerspec import LayerSpec
+from .interval import fit_verdict, intervals, out_of_domain
 from .model import MODEL_NAME, make_context, predict
 from .project import ProjectParseError, layers_from_project, read_project
 
@@ -37,6 +38,7 @@ __all__ = [
     "CALIBRATION_PATH",
     "LayerSpec",
     "ProjectParseError",
+    "estimate_fit",
     "estimate_layers",
     "estimate_project",
     "layers_from_layers_json",
@@ -47,25 +49,75 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> dict[str, Any]:
+@lru_cache(maxsize=8)
+def _load(path: str, mtime: float) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
 def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
-    """The fitted coefficients (``bench/estimator.py --fit`` writes them); priors if none exist."""
+    """The calibration estimates use: ``path`` if given; else the user's own (written by
+    ``hwflow estimate --recalibrate``, in the cache) unless ``HWFLOW_CALIBRATION=shipped``;
+    else the shipped ``calibration.json`` (``bench/estimator.py --fit``); priors if none exists."""
+    import os
+
+    if path is None and os.environ.get("HWFLOW_CALIBRATION", "").lower() != "shipped":
+        from .store import user_calibration_path
+
+        up = user_calibration_path()
+        if up.is_file():
+            try:
+                doc = _load(str(up), up.stat().st_mtime)
+                if doc.get("model") == MODEL_NAME and doc.get("coef"):
+                    return doc
+                _log.warning("%s: calibration of another model version (%s): the shipped one is used",
+                             up, doc.get("model"))
+            except (OSError, ValueError) as exc:
+                _log.warning("%s: unreadable (%s): the shipped calibration is used", up, exc)
     p = Path(path) if path else CALIBRATION_PATH
     if p.is_file():
-        return _load(str(p))
+        return _load(str(p), p.stat().st_mtime)
     from .model import DEFAULT_HYPER, PRIORS
 
     return {"model": MODEL_NAME + "-uncalibrated", "hyper": dict(DEFAULT_HYPER),
             "coef": {m: dict(v) for m, v in PRIORS.items()}, "cv": {}}
 
 
+def _kind_label(u: dict[str, Any]) -> str:
+    """A readable name of an unmodelled layer type (``nnet::gru_stack`` -> ``GRU``)."""
+    f = str(u.get("func") or u.get("kind") or "unknown").split("::")[-1]
+    for key, label in (("gru", "GRU"), ("lstm", "LSTM"), ("simple_rnn", "SimpleRNN"), ("einsum", "EinsumDense")):
+        if key in f.lower():
+            return label
+    return f
+
+
+def calibration_info(calib: dict[str, Any]) -> dict[str, Any]:
+    """Which calibration an estimate used (shipped, or refitted with the user's own vendor runs)."""
+    data = calib.get("calibration_data") or {}
+    cv = calib.get("cv") or {}
+    return {"name": calib.get("name") or ("user" if data.get("user") else "shipped"),
+            "designs": cv.get("n_designs"), "repositories": cv.get("n_repositories"),
+            "user_runs": int(data.get("user") or 0), "path": calib.get("_path")}
+
+
+def estimate_fit(estimate: dict[str, Any], available: dict[str, Any]) -> dict[str, Any]:
+    """fits / may not fit / does not fit on a board, from the estimate's 80 % interval
+    (the point estimate alone when there is no interval)."""
+    iv = estimate.get("interval_80") or {}
+    res = estimate.get("resources") or {}
+    by = {k: list(iv.get(k) or [res.get(k) or 0, res.get(k) or 0]) for k in ("lut", "ff", "dsp", "bram_18k")}
+    verdict = fit_verdict(by, {k: float(v) for k, v in (available or {}).items() if isinstance(v, (int, float))})
+    if not estimate.get("complete", True):
+        verdict["notes"].append("incomplete estimate (" + ", ".join(estimate.get("not_modelled") or []) +
+                                " not modelled): the totals are a lower bound")
+        if verdict["verdict"] == "fits":
+            verdict["verdict"] = "may not fit"
+    return verdict
+
+
 def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: float | None,
                     tool: str = "vitis_hls", mul_impl: str = "auto", family: str | None = None,
-                    calibration: dict[str, Any] | None = None) -> dict[str, Any]:
+                    calibration: dict[str, Any] | None = None, tool_version: str | None = None) -> dict[str, Any]:
     """Estimate one design given as LayerSpecs.
 
     ``tool`` is the HLS tool the figures should resemble (hls4ml >= 1.0 writes
@@ -74,20 +126,20 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
     """
     layers = list(layers)
     calib = calibration or load_calibration()
-    ctx = make_context(layers, part, clock_ns, mul_impl, family=family, tool=tool)
+    ctx = make_context(layers, part, clock_ns, mul_impl, family=family, tool=tool, tool_version=tool_version)
     pred = predict(layers, ctx, calib)
     unknown = [{"name": l.name, "kind": l.kind, "func": l.func} for l in layers if not l.is_known]
-    warns = [f"layer {u['name']}: unknown type {u['func'] or u['kind']} - not estimated, counted as 0"
-             for u in unknown]
+    not_modelled = [f"{u['name']} ({_kind_label(u)})" for u in unknown]
+    warns = [f"layer {u['name']}: {_kind_label(u)} not modelled - not estimated, counted as 0; the totals "
+             "are a lower bound" for u in unknown]
     if not layers:
         warns.append("no layers found: nothing to estimate")
-    if ctx.tool not in (calib.get("tool_factor") or {}) and ctx.tool != "vivado_hls":
+    if ctx.tool != "vivado_hls" and ctx.tool not in (calib.get("tool_support") or {}):
         warns.append(f"calibration has no {ctx.tool} designs: figures are for Vivado HLS")
-    sup = (calib.get("tool_factor_support") or {}).get(ctx.tool)
-    if sup and len(sup.get("repositories", [])) < 3:
-        warns.append(f"{ctx.tool} scaling of LUT/FF/latency rests on {sup.get('n_designs')} designs of "
-                     f"{len(sup.get('repositories', []))} repository ({', '.join(sup.get('repositories', []))}); "
-                     "treat those figures as rough")
+    ood = out_of_domain(layers, ctx, calib)
+    if unknown:
+        ood = ood + ["not every layer is modelled (totals are a lower bound)"]
+    interval_80 = intervals(pred, ctx, calib, len(ood)) if layers and any(l.is_known for l in layers) else None
     if not part:
         warns.append("no FPGA part given: DSP slice width assumed (UltraScale+ DSP48E2)")
     for w in warns:
@@ -110,6 +162,10 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
         "ii_s": ii * clk * 1e-9 if clk and ii is not None else None,
         # With unknown layers the totals cover only the modelled ones (a lower bound).
         "complete": not unknown,
+        "not_modelled": not_modelled,
+        "interval_80": interval_80,
+        "out_of_domain": ood,
+        "calibration": calibration_info(calib),
         "clock_ns": clk,
         "part": part,
         "family": ctx.family.name,

@@ -15,8 +15,14 @@ from typing import Any
 
 from .layers_json import layers_from_layers_json, project_meta
 from .layerspec import LayerSpec
+from .weights import attach_weight_stats
 
 METRICS = ("lut", "ff", "dsp", "bram_18k", "latency", "ii")
+#: The derived calibration table shipped with the package (``bench/estimator.py --derive``
+#: writes it from ``../shared/fixtures`` with our own parsers): per project the LayerSpecs,
+#: the weight-aware counts, the HLS truth and its provenance - no raw vendor report.
+TABLE_PATH = Path(__file__).with_name("calibration_designs.json")
+TABLE_SCHEMA = "hwflow-calibration-designs/1"
 
 
 @dataclass
@@ -95,6 +101,7 @@ def load_design(folder: Path) -> Design | None:
         source = json.loads((folder / "source.json").read_text())
     except (OSError, ValueError):
         return None
+    attach_weight_stats(doc, folder / "weights")
     layers = layers_from_layers_json(doc)
     t = truth_of(truth)
     if not layers or not t:
@@ -112,7 +119,10 @@ def load_design(folder: Path) -> Design | None:
         mul_impl=mul_impl_of(folder.name, source),
         truth=t,
         tool="vitis_hls" if "vitis" in str(summ.get("hls_tool") or "").lower() else "vivado_hls",
-        extra={"tool_version": summ.get("hls_version")},
+        extra={"tool_version": summ.get("hls_version"),
+               "provenance": {"repo": source.get("repo"), "commit": source.get("commit"),
+                              "commit_date": source.get("commit_date"),
+                              "project_root_in_repo": source.get("project_root_in_repo")}},
     )
 
 
@@ -125,3 +135,46 @@ def load_designs(fixtures_dir: str | Path) -> list[Design]:
             if d is not None:
                 out.append(d)
     return out
+
+
+def _spec_dict(spec: LayerSpec) -> dict[str, Any]:
+    """A LayerSpec as a dict without its default-valued fields (keeps the table small)."""
+    default = LayerSpec(name="", kind="")
+    d = {}
+    for k in LayerSpec.__dataclass_fields__:
+        v = getattr(spec, k)
+        if k in ("name", "kind") or v != getattr(default, k):
+            d[k] = v
+    return d
+
+
+def design_to_entry(d: Design) -> dict[str, Any]:
+    return {"folder": d.folder, "repo": d.repo, "tool": d.tool, "tool_version": d.extra.get("tool_version"),
+            "part": d.part, "clock_ns": d.clock_ns, "mul_impl": d.mul_impl, "truth": d.truth,
+            "provenance": d.extra.get("provenance") or {},
+            "layers": [_spec_dict(s) for s in d.layers]}
+
+
+def design_from_entry(e: dict[str, Any]) -> Design:
+    return Design(folder=e["folder"], repo=e["repo"], layers=[LayerSpec.from_dict(x) for x in e["layers"]],
+                  part=e.get("part"), clock_ns=e.get("clock_ns"), mul_impl=e.get("mul_impl") or "auto",
+                  truth=dict(e["truth"]), tool=e.get("tool"),
+                  extra={"tool_version": e.get("tool_version"), "provenance": e.get("provenance") or {},
+                         "user": bool(e.get("user"))})
+
+
+def derive_table(fixtures_dir: str | Path) -> dict[str, Any]:
+    """The calibration table of every usable fixture (what ``--derive`` writes)."""
+    designs = load_designs(fixtures_dir)
+    return {"schema": TABLE_SCHEMA,
+            "note": "derived by hwflow's parsers (layers.json + weights/ + truth.json) from the public "
+                    "hls4ml projects of shared/fixtures; provenance per design",
+            "designs": [design_to_entry(d) for d in designs]}
+
+
+def load_table(path: str | Path | None = None) -> list[Design]:
+    """Designs of the shipped (or a given) calibration table."""
+    doc = json.loads(Path(path or TABLE_PATH).read_text())
+    if doc.get("schema") != TABLE_SCHEMA:
+        raise ValueError(f"{path or TABLE_PATH}: not a {TABLE_SCHEMA} table")
+    return [design_from_entry(e) for e in doc.get("designs") or []]

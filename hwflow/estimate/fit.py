@@ -30,10 +30,11 @@ from .model import (
     FEATURES,
     MODEL_NAME,
     PRIORS,
-    TOOL_FACTOR_METRICS,
+    TOOL_GROUPS,
     design_features,
+    effective_coef,
     make_context,
-    tool_factors,
+    tool_groups,
 )
 
 #: Floors of the relative-error weighting (a design with 0 DSPs still counts, as an absolute error).
@@ -94,7 +95,17 @@ def usable(designs: Sequence[Design], *, include_forks: bool = False) -> tuple[l
 
 
 def _context(d: Design):
-    return make_context(d.layers, d.part, d.clock_ns, d.mul_impl, tool=d.tool)
+    return make_context(d.layers, d.part, d.clock_ns, d.mul_impl, tool=d.tool,
+                        tool_version=d.extra.get("tool_version"))
+
+
+def group_matrix(designs: Sequence[Design]) -> np.ndarray:
+    """1 where a design belongs to a tool group (columns in TOOL_GROUPS order)."""
+    g = np.zeros((len(designs), len(TOOL_GROUPS)))
+    for i, d in enumerate(designs):
+        for name in tool_groups(d.tool, d.extra.get("tool_version")):
+            g[i, TOOL_GROUPS.index(name)] = 1.0
+    return g
 
 
 def feature_table(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -115,43 +126,61 @@ PRIOR_SIGMA = 1.5
 #: Coefficients that physics pins down: a dataflow's latency is its slowest stage's interval
 #: plus fill time, so the interval enters with weight ~1.
 PRIOR_SIGMA_OVERRIDE = {"lat_ii": 0.02}
-#: Width of the prior on a tool factor (log space, centred on 1).
-TOOL_SIGMA = 2.0
+#: Width of the prior on a tool group's deviation of one coefficient (log space, centred on 0).
+TOOL_SIGMA = 1.0
 
 
 def _log_fit(x: np.ndarray, y: np.ndarray, floor: float, prior: np.ndarray, sigma: np.ndarray,
-             weights: np.ndarray, tool_mask: np.ndarray | None) -> tuple[np.ndarray, float]:
-    """Coefficients c = prior * exp(u) (and a tool factor exp(v)) minimising a robust loss of
-    w * log((exp(v [tool]) x.c + f) / (y + f)) plus the prior penalty (u/sigma)^2 + (v/TOOL_SIGMA)^2.
+             weights: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Base coefficients c = prior * exp(u) and per-group deviations exp(D[g]) minimising a
+    robust loss of w * log((x . (c * prod_g exp(D[g])) + f) / (y + f)) plus the prior
+    penalties (u / sigma)^2 + (D / TOOL_SIGMA)^2.
 
     A log ratio treats a 2x over- and a 2x under-estimate alike (relative
     errors do not: they reward under-estimating), ``f`` (the metric's floor)
     keeps designs whose true value is 0 in the fit, the soft-L1 loss keeps one
     design that HLS built very differently from dragging every coefficient,
-    the weights ``w`` give every repository the same say, and the prior keeps a
-    coefficient the training designs say little about at its physical default
-    (a MAP estimate, not a free black-box fit).
+    the weights ``w`` give every repository the same say, and the priors keep a
+    coefficient the training designs say little about at its physical default and a
+    tool group's coefficient at the base value (a MAP estimate, not a free black-box fit).
+    Groups without training designs are not fitted (their deviation stays 0).
     """
     from scipy.optimize import least_squares
 
     p = x.shape[1]
-    use_tool = tool_mask is not None and bool(tool_mask.any())
-    tm = tool_mask.astype(float) if use_tool else np.zeros(len(y))
+    active = [k for k in range(groups.shape[1]) if groups[:, k].any()]
+    g = groups[:, active]
+    k = len(active)
+
+    def unpack(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return z[:p], z[p:].reshape(k, p)
 
     def resid(z: np.ndarray) -> np.ndarray:
-        u = z[:p]
-        v = z[p] if use_tool else 0.0
-        c = prior * np.exp(u)
-        data = weights * np.log((np.exp(v * tm) * (x @ c) + floor) / (y + floor))
-        pen = [u / sigma]
-        if use_tool:
-            pen.append(np.array([v / TOOL_SIGMA]))
-        return np.concatenate([data, *pen])
+        u, dv = unpack(z)
+        logc = u[None, :] + (g @ dv if k else 0.0)
+        pred = np.sum(x * (prior[None, :] * np.exp(logc)), axis=1)
+        data = weights * np.log((pred + floor) / (y + floor))
+        return np.concatenate([data, u / sigma, dv.ravel() / TOOL_SIGMA])
 
-    z0 = np.zeros(p + (1 if use_tool else 0))
-    res = least_squares(resid, z0, loss="soft_l1", f_scale=0.5, max_nfev=4000)
-    v = float(res.x[p]) if use_tool else 0.0
-    return prior * np.exp(res.x[:p]), float(np.exp(v))
+    n_pen = p * (1 + k)
+
+    def jac(z: np.ndarray) -> np.ndarray:
+        u, dv = unpack(z)
+        logc = u[None, :] + (g @ dv if k else 0.0)
+        xc = x * (prior[None, :] * np.exp(logc))  # d pred / d log c
+        pred = np.sum(xc, axis=1)
+        base = (weights / (pred + floor))[:, None] * xc
+        top = np.concatenate([base] + [base * g[:, [j]] for j in range(k)], axis=1)
+        pen = np.diag(np.concatenate([1.0 / sigma] + [np.full(p, 1.0 / TOOL_SIGMA)] * k))
+        return np.vstack([top, pen[:n_pen]])
+
+    res = least_squares(resid, np.zeros(n_pen), jac=jac, loss="soft_l1", f_scale=0.5, max_nfev=4000,
+                        ftol=1e-7, xtol=1e-7, gtol=1e-7)
+    u, dv = unpack(res.x)
+    full = np.zeros((groups.shape[1], p))
+    for j, col in enumerate(active):
+        full[col] = dv[j]
+    return prior * np.exp(u), np.exp(full)
 
 
 def repo_weights(designs: Sequence[Design]) -> np.ndarray:
@@ -167,39 +196,42 @@ def truth_vector(designs: Sequence[Design], metric: str) -> np.ndarray:
     return np.array([float(d.truth.get(metric) or 0.0) for d in designs])
 
 
-def fit_coefficients(designs: Sequence[Design], hyper: dict[str, float]) -> dict[str, Any]:
-    """Coefficients per metric, and the Vitis HLS factor where Vitis designs are in ``designs``."""
+def fit_coefficients(designs: Sequence[Design], hyper: dict[str, float],
+                     metrics: Sequence[str] | None = None) -> dict[str, Any]:
+    """Base coefficients per metric (all, or only ``metrics``), and each tool group's multipliers
+    where its designs are in ``designs``."""
     mats, _ = feature_table(designs, hyper)
     coef: dict[str, dict[str, float]] = {}
-    vitis: dict[str, float] = {}
+    tool_coef: dict[str, dict[str, dict[str, float]]] = {}
     weights = repo_weights(designs)
-    tool_mask = np.array([d.tool == "vitis_hls" for d in designs])
+    groups = group_matrix(designs)
     for m, names in FEATURES.items():
+        if metrics is not None and m not in metrics:
+            continue
         y = truth_vector(designs, m)
-        x = mats[m]
         prior = np.array([PRIORS[m][n] for n in names])
         sigma = np.array([PRIOR_SIGMA_OVERRIDE.get(n, PRIOR_SIGMA) for n in names])
-        c, factor = _log_fit(x, y, FLOORS[m], prior, sigma, weights,
-                             tool_mask if m in TOOL_FACTOR_METRICS else None)
+        c, mult = _log_fit(mats[m], y, FLOORS[m], prior, sigma, weights, groups)
         coef[m] = {n: float(v) for n, v in zip(names, c)}
-        if m in TOOL_FACTOR_METRICS and tool_mask.any():
-            vitis[m] = factor
+        for j, gname in enumerate(TOOL_GROUPS):
+            if groups[:, j].any():
+                tool_coef.setdefault(gname, {})[m] = {n: float(v) for n, v in zip(names, mult[j])}
     support = {}
-    if vitis:
-        vd = [d for d in designs if d.tool == "vitis_hls"]
-        support = {"vitis_hls": {"n_designs": len(vd), "repositories": sorted({d.repo for d in vd})}}
-    return {"coef": coef, "tool_factor": {"vitis_hls": vitis} if vitis else {}, "tool_factor_support": support}
+    for j, gname in enumerate(TOOL_GROUPS):
+        gd = [d for i, d in enumerate(designs) if groups[i, j]]
+        if gd:
+            support[gname] = {"n_designs": len(gd), "repositories": sorted({d.repo for d in gd})}
+    return {"coef": coef, "tool_coef": tool_coef, "tool_support": support}
 
 
 def predict_designs(designs: Sequence[Design], calib: dict[str, Any]) -> dict[str, np.ndarray]:
     hyper = {**DEFAULT_HYPER, **calib.get("hyper", {})}
     mats, iis = feature_table(designs, hyper)
     out: dict[str, np.ndarray] = {}
-    tools = [_context(d).tool for d in designs]
+    grp = [tool_groups(d.tool, d.extra.get("tool_version")) for d in designs]
     for m, names in FEATURES.items():
-        c = np.array([calib["coef"].get(m, {}).get(n, 0.0) for n in names])
-        factor = np.array([tool_factors(calib, t).get(m, 1.0) for t in tools])
-        out[m] = np.maximum(0.0, mats[m] @ c) * factor
+        cmat = np.array([[effective_coef(calib, m, g).get(n, 0.0) for n in names] for g in grp])
+        out[m] = np.maximum(0.0, np.sum(mats[m] * cmat, axis=1)) if len(designs) else np.zeros(0)
     stream = np.array([_context(d).io_type == "io_stream" for d in designs])
     out["latency"] = np.where(stream, np.maximum(out["latency"], iis), out["latency"])
     out["ii"] = iis
@@ -232,7 +264,7 @@ def fit(designs: Sequence[Design], *, search: bool = True,
                 best = None
                 for v in grid:
                     h = {**hyper, name: v}
-                    calib = {"hyper": h, **fit_coefficients(designs, h)}
+                    calib = {"hyper": h, **fit_coefficients(designs, h, HYPER_METRICS[name])}
                     score = _objective(designs, calib, HYPER_METRICS[name])
                     if best is None or score < best[0] - 1e-12:
                         best = (score, v)
@@ -258,7 +290,7 @@ def error_summary(pred: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
 
 
 def cross_validate(designs: Sequence[Design], *, search: bool = True,
-                   hyper: dict[str, float] | None = None) -> dict[str, Any]:
+                   hyper: dict[str, float] | None = None, progress: Any = None) -> dict[str, Any]:
     """Leave-one-repository-out CV: every design predicted by a model fit without its repository.
 
     With ``search`` (the honest default) each fold also re-chooses the hyperparameters on
@@ -268,7 +300,9 @@ def cross_validate(designs: Sequence[Design], *, search: bool = True,
     repos = sorted({d.repo for d in designs})
     preds = {m: np.zeros(len(designs)) for m in METRIC_ORDER}
     folds = []
-    for repo in repos:
+    for k, repo in enumerate(repos):
+        if progress:
+            progress(f"held-out fold {k + 1}/{len(repos)}: {repo}")
         test = [i for i, d in enumerate(designs) if d.repo == repo]
         train = [d for d in designs if d.repo != repo]
         calib = fit(train, search=search, hyper=hyper)
@@ -293,3 +327,87 @@ def in_sample(designs: Sequence[Design], calib: dict[str, Any]) -> dict[str, Any
     pred = predict_designs(designs, calib)
     return {m: error_summary(pred[m], truth_vector(designs, m)) for m in METRIC_ORDER}
 
+
+
+def cv_residuals(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Log residuals (see :mod:`hwflow.estimate.interval`) of the held-out predictions of ``cv``."""
+    from .interval import log_residuals
+
+    rows = {r["design"]: r for r in cv["per_design"]}
+    out = {}
+    for m in METRIC_ORDER:
+        pred = np.array([rows[d.folder][m]["pred"] for d in designs])
+        truth = np.array([rows[d.folder][m]["truth"] for d in designs])
+        out[m] = log_residuals(pred, truth, m)
+    return out
+
+
+def conformal_calibration(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
+    """Interval quantiles from all held-out residuals (what calibration.json stores)."""
+    from .interval import conformal_quantiles
+
+    return conformal_quantiles(cv_residuals(designs, cv), [d.repo for d in designs],
+                               [d.tool or "vivado_hls" for d in designs])
+
+
+def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
+    """Honest coverage of the 80 % interval: each repository's designs get quantiles calibrated
+    on the other repositories' held-out residuals only; returns coverage and median hi/lo."""
+    from .interval import FLOOR, conformal_quantiles, interval
+
+    res = cv_residuals(designs, cv)
+    rows = {r["design"]: r for r in cv["per_design"]}
+    repos = [d.repo for d in designs]
+    tools = [d.tool or "vivado_hls" for d in designs]
+    hit = {m: [] for m in METRIC_ORDER}
+    ratio = {m: [] for m in METRIC_ORDER}
+    per_tool: dict[str, dict[str, list[bool]]] = {}
+    for repo in sorted(set(repos)):
+        train = [i for i, r in enumerate(repos) if r != repo]
+        q = conformal_quantiles({m: v[train] for m, v in res.items()}, [repos[i] for i in train],
+                                [tools[i] for i in train])
+        for i, d in enumerate(designs):
+            if d.repo != repo:
+                continue
+            qq = q.get(tools[i]) or q["all"]
+            for m in METRIC_ORDER:
+                lo, hi = interval(rows[d.folder][m]["pred"], m, qq[m])
+                t = rows[d.folder][m]["truth"]
+                ok = lo - 1e-9 <= t <= hi + 1e-9
+                hit[m].append(ok)
+                per_tool.setdefault(tools[i], {}).setdefault(m, []).append(ok)
+                ratio[m].append((hi + FLOOR[m]) / (lo + FLOOR[m]) if lo > 0 else float("inf"))
+                if lo > 0:
+                    ratio[m][-1] = hi / lo
+    out = {m: {"coverage": round(float(np.mean(hit[m])), 3),
+               "median_hi_lo": round(float(np.median(ratio[m])), 2), "n": len(hit[m])} for m in METRIC_ORDER}
+    out["by_tool"] = {t: {m: round(float(np.mean(v)), 3) for m, v in ms.items()} for t, ms in per_tool.items()}
+    return out
+
+
+def calibration_document(designs: Sequence[Design], *, progress: Any = None, name: str = "shipped",
+                         hyper: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Fit everything a calibration file holds on ``designs`` (usable ones): held-out CV (the
+    error it publishes and the residuals its intervals are calibrated on), the full fit, the
+    interval quantiles and the calibration domain. Returns (document, cv, interval coverage).
+    With ``hyper`` the hyperparameters are kept fixed (no grid search: quicker, slightly optimistic)."""
+    from .interval import domain_of
+    from .model import MODEL_NAME as _MODEL
+
+    used = list(designs)
+    search = hyper is None
+    cv = cross_validate(used, progress=progress, search=search, hyper=hyper)
+    if progress:
+        progress("fitting on all designs")
+    calib = fit(used, search=search, hyper=hyper)
+    coverage = interval_coverage(used, cv)
+    n_user = sum(1 for d in used if d.extra.get("user"))
+    doc = {"model": _MODEL, "name": name, "hyper": calib["hyper"], "coef": calib["coef"],
+           "tool_coef": calib.get("tool_coef", {}), "tool_support": calib.get("tool_support", {}),
+           "conformal": conformal_calibration(used, cv), "domain": domain_of(used),
+           "calibration_data": {"shipped": len(used) - n_user, "user": n_user},
+           "interval_80_coverage": {m: coverage[m] for m in METRIC_ORDER},
+           "cv": {"method": "leave-one-repository-out", "n_designs": len(used),
+                  "n_repositories": len({d.repo for d in used}), "per_metric": cv["per_metric"]},
+           "trained_on": sorted(d.folder for d in used)}
+    return doc, cv, coverage

@@ -100,6 +100,13 @@ class LayerSpec:
     out_pack: int | None = None
     fifo_depth: int | None = None  # io_stream: depth of the FIFO this layer writes, when the project says
     store_weights_in_bram: bool = False
+    # Weight-aware counts (hwflow.estimate.weights), when the weight values are known: constant
+    # products that vanish (quantized to 0), become shifts (±2^k) or stay, and the mean number
+    # of nonzero signed digits of the ones that stay. None = weights not seen.
+    w_zero: int | None = None
+    w_pow2: int | None = None
+    w_other: int | None = None
+    w_csd: float | None = None
     notes: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- derived

@@ -48,9 +48,28 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer"),
 }
-#: Metrics that get a per-tool factor (Vitis HLS schedules and registers differently from
-#: Vivado HLS; the factor is fitted only where training designs of that tool exist, else 1).
-TOOL_FACTOR_METRICS = ("lut", "ff", "latency")
+#: Vitis HLS is its own model: every coefficient of every fitted metric gets deviations
+#: (multipliers, fitted in log space with priors pulling them to 1), hierarchically: one shared
+#: by all Vitis HLS designs ("vitis_hls"), and one per version range on top of it -
+#: "vitis_hls_2020" (2020.1-2022.2) and "vitis_hls_2023" (2023.1 or newer; a Vitis project
+#: whose version is unknown is assumed current). A group is fitted only where training designs
+#: of it exist, so a range never seen in training uses what all Vitis designs share.
+TOOL_GROUPS = ("vitis_hls", "vitis_hls_2020", "vitis_hls_2023")
+
+
+def _version_tuple(v: Any) -> tuple[int, int] | None:
+    import re as _re
+
+    m = _re.search(r"(20\d\d)(?:\.(\d+))?", str(v or ""))
+    return (int(m.group(1)), int(m.group(2) or 0)) if m else None
+
+
+def tool_groups(tool: str | None, version: Any = None) -> list[str]:
+    """The coefficient groups of a design built with ``tool`` (``vitis_hls``) at ``version``."""
+    if tool != "vitis_hls":
+        return []
+    vt = _version_tuple(version)
+    return ["vitis_hls", "vitis_hls_2023" if vt is None or vt >= (2023, 0) else "vitis_hls_2020"]
 
 #: Prior coefficients: the cost of each part on a "typical" Vivado HLS build, before any fit.
 #: The calibration moves them (in log space, with a penalty that pulls toward the prior) only
@@ -95,6 +114,7 @@ class Context:
     mul_impl: str = "auto"  # auto | dsp | fabric  (HLS ``config_op mul -impl``)
     io_type: str = "io_parallel"
     tool: str = "vivado_hls"  # vivado_hls | vitis_hls
+    tool_version: str | None = None  # e.g. "2023.2" (None: unknown - the current version assumed)
 
     @property
     def vitis(self) -> bool:
@@ -204,15 +224,23 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         else:
             dspable = min(w, a) >= hyper["dsp_min_bits"]
         dpm = dsps_per_multiplier(w, a, ctx.family)
+        m_keep, m_other, w_eff = m, m, float(w)
+        if const and spec.w_other is not None and spec.kernel_nonzero:
+            # Weight-aware: constants quantized to 0 vanish, powers of two are shifts (no
+            # multiplier); the rest cost about their signed digits in a shift-and-add.
+            ratio = m / max(1, spec.kernel_nonzero)
+            m_other = min(m, spec.w_other * ratio)
+            m_keep = min(m, (spec.w_other + (spec.w_pow2 or 0)) * ratio)
+            w_eff = min(float(w), 1.5 * (spec.w_csd or 1.0))
         if dspable:
-            add("dsp_const" if const else "dsp_shared", m * dpm)
+            add("dsp_const" if const else "dsp_shared", (m_other if const else m) * dpm)
         if const:
             # Constant-weight products: shift-and-add in LUTs unless bound to a DSP; where DSPs
             # are allowed HLS keeps only part of them (small / power-of-two weights) in fabric.
-            add("lut_mul_cdsp" if dspable else "lut_mul_const", m * w * a / 2.0)
+            add("lut_mul_cdsp" if dspable else "lut_mul_const", m_other * w_eff * a / 2.0)
         elif not dspable:
             add("lut_mul_fabric", m * w * a / 2.0)
-        add("lut_add", m * acc)
+        add("lut_add", m_keep * acc)
         shared_inputs = 0 if const else max(0, nnz_total - m)
         if spec.strategy == "resource":
             # Weights come from memory; each multiplier's input is picked from the RF (at most
@@ -237,7 +265,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # A shared multiplier of the resource strategy is its own pipeline: the weight word
             # read from memory, the selected input and the running sum are registered.
             add("ff_resmul", m * (w + a + acc))
-        add("ff_acc", m * acc)  # partial sums registered at the adder tree's pipeline cuts
+        add("ff_acc", m_keep * acc)  # partial sums registered at the adder tree's pipeline cuts
         # LUT multipliers register their products; wide products cascade DSPs and register the
         # partial products in fabric. A product inside one DSP slice uses its internal registers.
         if not dspable and not const:  # constant shift-and-add products are not registered
@@ -354,30 +382,38 @@ def design_io_type(layers: Iterable[LayerSpec]) -> str:
 
 
 def make_context(layers: list[LayerSpec], part: str | None, clock_ns: float | None,
-                 mul_impl: str = "auto", family: str | None = None, tool: str | None = None) -> Context:
+                 mul_impl: str = "auto", family: str | None = None, tool: str | None = None,
+                 tool_version: str | None = None) -> Context:
     return Context(family=family_of(part, family), clock_ns=float(clock_ns or 5.0),
                    mul_impl=mul_impl or "auto", io_type=design_io_type(layers),
-                   tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls")
+                   tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls",
+                   tool_version=str(tool_version) if tool_version else None)
 
 
 def predict_linear(features: dict[str, float], coef: dict[str, float], metric: str) -> float:
     return float(sum(coef.get(name, 0.0) * features.get(name, 0.0) for name in FEATURES[metric]))
 
 
-def tool_factors(calib: dict[str, Any], tool: str) -> dict[str, float]:
-    """Per-metric multipliers of one HLS tool (1 for a tool the calibration never saw)."""
-    return dict((calib.get("tool_factor") or {}).get(tool) or {})
+def effective_coef(calib: dict[str, Any], metric: str, groups: Iterable[str]) -> dict[str, float]:
+    """A metric's coefficients for a design of the given tool groups (base x each group's multipliers)."""
+    coef = dict((calib.get("coef") or {}).get(metric) or {})
+    for g in groups:
+        mult = ((calib.get("tool_coef") or {}).get(g) or {}).get(metric) or {}
+        for name, k in mult.items():
+            if name in coef:
+                coef[name] *= float(k)
+    return coef
 
 
 def predict(layers: list[LayerSpec], ctx: Context, calib: dict[str, Any]) -> dict[str, Any]:
     """Totals and per-layer figures for one design under one calibration."""
     hyper = {**DEFAULT_HYPER, **(calib.get("hyper") or {})}
-    coefs = calib.get("coef") or {}
     total, per_layer, ii = design_features(layers, ctx, hyper)
     out: dict[str, Any] = {}
-    factors = tool_factors(calib, ctx.tool)
+    groups = tool_groups(ctx.tool, ctx.tool_version)
+    coefs = {m: effective_coef(calib, m, groups) for m in FEATURES}
     for metric in FEATURES:
-        out[metric] = max(0.0, predict_linear(total, coefs.get(metric, {}), metric)) * factors.get(metric, 1.0)
+        out[metric] = max(0.0, predict_linear(total, coefs.get(metric, {}), metric))
     if ctx.io_type == "io_stream":
         out["latency"] = max(out["latency"], float(ii))
     out["ii"] = float(ii)
@@ -387,14 +423,13 @@ def predict(layers: list[LayerSpec], ctx: Context, calib: dict[str, Any]) -> dic
                                "reuse_factor": spec.reuse_factor, "strategy": spec.strategy,
                                "io_type": spec.io_type, "n_multipliers": spec.n_multipliers}
         for metric in ("lut", "ff", "dsp", "bram_18k"):
-            row[metric] = round(max(0.0, predict_linear(f, coefs.get(metric, {}), metric))
-                                * factors.get(metric, 1.0), 1)
+            row[metric] = round(max(0.0, predict_linear(f, coefs.get(metric, {}), metric)), 1)
         lf = dict(f)
         lii = layer_ii(spec, ctx, hyper) if spec.is_known else None
         if ctx.io_type == "io_stream" and lii is not None:
             lf["lat_ii"] = float(lii)
-        row["latency_cycles"] = round(predict_linear(lf, coefs.get("latency", {}), "latency")
-                                      * factors.get("latency", 1.0), 1) if spec.is_known else None
+        row["latency_cycles"] = round(predict_linear(lf, coefs.get("latency", {}), "latency"), 1) \
+            if spec.is_known else None
         row["ii_cycles"] = lii
         if not spec.is_known:
             row["warning"] = f"unknown layer type {spec.func or spec.kind}: not estimated (counted as 0)"

@@ -364,7 +364,7 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         if wc:
             s["weights_file_nonzero"] = wc[1]
 
-    return {
+    doc = {
         "status": "ok",
         "layers": structs,
         "calls": calls,
@@ -374,6 +374,10 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
                     "tool": tool, "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root)},
     }
+    from .weights import attach_weight_stats
+
+    doc["project"]["layers_with_weight_values"] = attach_weight_stats(doc, wdir)
+    return doc
 
 
 def layers_from_project(project_dir: str | Path) -> tuple[list[LayerSpec], dict[str, Any]]:

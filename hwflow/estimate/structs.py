@@ -139,6 +139,15 @@ def _i(fields: dict[str, Any], *keys: str, default: int | None = None) -> int | 
     return default
 
 
+def _weight_stats(spec: LayerSpec, cfg: dict[str, Any] | None) -> None:
+    """Copy weight-aware counts (``weight_stats`` of the config struct) when they match the layer."""
+    ws = (cfg or {}).get("weight_stats") or {}
+    if not ws or int(ws.get("n") or 0) != spec.n_weights:
+        return  # no values, or a tensor of another shape (stale file): ignore
+    spec.w_zero, spec.w_pow2, spec.w_other = int(ws["zero"]), int(ws["pow2"]), int(ws["other"])
+    spec.w_csd = float(ws.get("csd_mean") or 0.0)
+
+
 def _spec_from_config(
     doc: dict[str, Any],
     cfgs: dict[str, dict[str, Any]],
@@ -225,6 +234,7 @@ def _spec_from_config(
             nnz = spec.n_weights - nz
         spec.n_nonzero = nnz
         spec.multiplier_limit = _i(fields, "multiplier_limit")
+        _weight_stats(spec, cfg)
     elif k in ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d",
                "depthwise_conv1d", "depthwise_conv2d"):
         two_d = k.endswith("2d")
@@ -254,6 +264,7 @@ def _spec_from_config(
         if spec.multiplier_limit is None:
             spec.multiplier_limit = _i(fields, "multiplier_limit")
         spec.n_partitions = _i(fields, "n_partitions")
+        _weight_stats(spec, cfg)
         templates = (cfg or {}).get("templates") or {}
         if (spec.io_type == "io_parallel" and spec.implementation == "pointwise"
                 and spec.n_partitions and "conv_kernel" not in templates):

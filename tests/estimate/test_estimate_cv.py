@@ -1,5 +1,8 @@
 """Calibration regression guard: held-out error must not get worse than what the model achieves.
 
+Runs from any clone: the designs come from the derived calibration table shipped in the
+package (``hwflow/estimate/calibration_designs.json``); a separate test checks that the
+table is what our parsers derive from ../shared/fixtures (skipped without them).
 Leave-one-repository-out over the public fixtures, with the hyperparameters of
 calibration.json kept fixed (a few seconds). ``bench/estimator.py --json`` reports
 the slower, fully honest variant that also re-chooses hyperparameters per fold;
@@ -13,27 +16,32 @@ import numpy as np
 import pytest
 
 from hwflow.estimate import load_calibration
-from hwflow.estimate.dataset import load_designs
+from hwflow.estimate.dataset import load_table
 from hwflow.estimate.fit import cross_validate, error_summary, fit, usable
 from hwflow.estimate.model import make_context
 
-# achieved (held-out MAPE %, hwflow-analytic-v2, 56 designs / 17 repositories - 34 Vivado HLS from
-# 10 repositories, 22 Vitis HLS from 7 - hyperparameters fixed): lut 38.8, ff 169.0, dsp 89.5,
-# bram 34.6, latency 93.4, ii 21.3; median APE lut 38.0, ff 56.4, dsp 30.9, bram 34.8, latency
-# 33.6, ii 0.0. FF / DSP / latency MAPE are dominated by the Vitis HLS designs (see below).
-CEILING_MAPE = {"lut": 41.0, "ff": 175.0, "dsp": 93.0, "bram_18k": 37.0, "latency": 97.0, "ii": 23.0}
-CEILING_MEDIAN = {"lut": 40.0, "ff": 59.0, "dsp": 33.0, "bram_18k": 37.0, "latency": 36.0, "ii": 1.0}
+# achieved (held-out MAPE %, hwflow-analytic-v2 with weight-aware counts and a Vitis HLS coefficient
+# model, 56 designs / 17 repositories - 34 Vivado HLS from 10 repositories, 22 Vitis HLS from 7 -
+# hyperparameters fixed): lut 38.4, ff 123.9, dsp 54.8, bram 28.2, latency 100.4, ii 21.3; median
+# APE lut 39.5, ff 55.2, dsp 17.4, bram 21.7, latency 34.1, ii 0.0. FF and latency MAPE are
+# dominated by Vitis HLS designs (two near-combinational HGQ designs with FF < 1,000 and latency
+# 0-1 cycles; one repository's Vitis 2021.1 sweep).
+CEILING_MAPE = {"lut": 40.0, "ff": 128.0, "dsp": 57.0, "bram_18k": 30.0, "latency": 104.0, "ii": 23.0}
+CEILING_MEDIAN = {"lut": 41.0, "ff": 58.0, "dsp": 19.0, "bram_18k": 23.0, "latency": 36.0, "ii": 1.0}
 # the part of the design space the model is good at: Vivado HLS streaming dataflows (18 designs)
-# achieved: latency 6.3, ii 4.9, dsp 28.0, bram 26.3, ff 39.2
-CEILING_STREAM = {"latency": 7.0, "ii": 6.0, "dsp": 30.0, "bram_18k": 28.0, "ff": 42.0}
+# achieved: latency 6.3, ii 4.9, dsp 25.2, bram 16.4, ff 38.4
+CEILING_STREAM = {"latency": 7.0, "ii": 6.0, "dsp": 27.0, "bram_18k": 18.0, "ff": 41.0}
 # Vivado HLS designs (34 designs, 10 repositories).
-# achieved: lut 42.5, ff 62.5, dsp 31.4, bram 35.8, latency 33.5, ii 18.3
-CEILING_VIVADO = {"lut": 45.0, "ff": 65.0, "dsp": 33.0, "bram_18k": 38.0, "latency": 36.0, "ii": 20.0}
+# achieved: lut 40.9, ff 58.6, dsp 27.2, bram 23.9, latency 38.5, ii 18.3
+CEILING_VIVADO = {"lut": 43.0, "ff": 61.0, "dsp": 29.0, "bram_18k": 26.0, "latency": 41.0, "ii": 20.0}
+# 80 % interval, coverage of held-out truths (quantiles calibrated without the design's repository).
+# achieved: lut 0.84, ff 0.64, dsp 0.66, bram 0.77, latency 0.61, ii 0.80 (goal 0.75-0.90)
+FLOOR_COVERAGE = {"lut": 0.80, "ff": 0.60, "dsp": 0.62, "bram_18k": 0.73, "latency": 0.57, "ii": 0.76}
 
 
 @pytest.fixture(scope="module")
-def cv_result(fixtures_dir):
-    designs, skipped = usable(load_designs(fixtures_dir))
+def cv_result():
+    designs, skipped = usable(load_table())
     calib = load_calibration()
     return designs, skipped, calib, cross_validate(designs, search=False, hyper=calib["hyper"])
 
@@ -77,3 +85,27 @@ def test_vivado_hls_designs_heldout(cv_result):
     for metric, ceiling in CEILING_VIVADO.items():
         s = error_summary(np.array([r[metric]["pred"] for r in rows]), np.array([r[metric]["truth"] for r in rows]))
         assert s["mape"] <= ceiling, (metric, s)
+
+
+def test_interval_coverage_on_heldout_repositories(cv_result):
+    from hwflow.estimate.fit import interval_coverage
+
+    designs, _, calib, cv = cv_result
+    cov = interval_coverage(designs, cv)
+    for metric, floor in FLOOR_COVERAGE.items():
+        assert cov[metric]["coverage"] >= floor, (metric, cov[metric])
+        assert cov[metric]["coverage"] <= 0.97, (metric, cov[metric])  # not trivially wide
+    # the shipped calibration carries its interval quantiles and its domain
+    assert set(calib["conformal"]["all"]) >= {"lut", "ff", "dsp", "bram_18k", "latency", "ii"}
+    assert "dense" in calib["domain"]["layer_kinds"]
+
+
+def test_shipped_table_is_what_our_parsers_derive(fixtures_dir):
+    import json
+
+    from hwflow.estimate.dataset import TABLE_PATH, derive_table
+
+    shipped = json.loads(TABLE_PATH.read_text())
+    derived = json.loads(json.dumps(derive_table(fixtures_dir)))
+    assert [d["folder"] for d in derived["designs"]] == [d["folder"] for d in shipped["designs"]]
+    assert derived == shipped

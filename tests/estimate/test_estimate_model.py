@@ -16,8 +16,9 @@ def test_unknown_layer_is_reported_not_fatal():
     layers = [_dense(), LayerSpec(name="gru1", kind="unknown", func="nnet::gru_stack")]
     r = estimate_layers(layers, part="xc7z020clg400-1", clock_ns=10)
     assert r["unknown_layers"] == [{"name": "gru1", "kind": "unknown", "func": "nnet::gru_stack"}]
-    assert any("gru1" in w and "unknown" in w for w in r["warnings"])
-    assert r["complete"] is False
+    assert any("gru1" in w and "GRU not modelled" in w for w in r["warnings"])
+    assert r["complete"] is False and r["not_modelled"] == ["gru1 (GRU)"]
+    assert any("not every layer is modelled" in x for x in r["out_of_domain"])
     row = r["layers"][1]
     assert row["known"] is False and "warning" in row and row["lut"] == 0
     only_dense = estimate_layers([_dense()], part="xc7z020clg400-1", clock_ns=10)
@@ -25,11 +26,18 @@ def test_unknown_layer_is_reported_not_fatal():
 
 
 def test_reuse_factor_trades_dsp_for_cycles():
-    fast = estimate_layers([_dense(rf=1)], part="xcu250-figd2104-2L-e", clock_ns=5)
-    slow = estimate_layers([_dense(rf=8)], part="xcu250-figd2104-2L-e", clock_ns=5)
+    # Vivado HLS binds constant 16-bit products to DSPs: RF 8 shares them 8 ways.
+    fast = estimate_layers([_dense(rf=1)], part="xcu250-figd2104-2L-e", clock_ns=5, tool="vivado_hls")
+    slow = estimate_layers([_dense(rf=8)], part="xcu250-figd2104-2L-e", clock_ns=5, tool="vivado_hls")
     assert slow["resources"]["dsp"] < fast["resources"]["dsp"] / 4
     assert slow["ii_cycles"] == 8 and fast["ii_cycles"] == 1
     assert slow["latency_cycles"] > fast["latency_cycles"]
+    # Vitis HLS 2023+ builds most constant products of RF 1 in LUTs (its calibration learns that
+    # from 7 repositories), so there RF trades LUTs, not DSPs, for cycles.
+    vfast = estimate_layers([_dense(rf=1)], part="xcu250-figd2104-2L-e", clock_ns=5, tool="vitis_hls")
+    vslow = estimate_layers([_dense(rf=8)], part="xcu250-figd2104-2L-e", clock_ns=5, tool="vitis_hls")
+    assert vslow["resources"]["lut"] < vfast["resources"]["lut"] / 2
+    assert vslow["ii_cycles"] == 8 and vslow["latency_cycles"] > vfast["latency_cycles"]
 
 
 def test_narrow_products_go_to_luts():
@@ -86,3 +94,30 @@ def test_output_has_contract_keys():
     # held-out error of the calibration travels with every estimate (MAPE in percent)
     assert r["error"]["dsp"]["unit"] == "percent" and r["error"]["dsp"]["n"] >= 40
     assert r["error"]["latency"]["method"] == "leave-one-repository-out"
+
+
+def test_interval_80_contract_and_widening_out_of_domain():
+    from hwflow.estimate import estimate_fit
+
+    inside = estimate_layers([_dense(bits=8)], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
+    iv = inside["interval_80"]
+    assert set(iv) == {"lut", "ff", "dsp", "bram_18k", "latency_cycles", "ii_cycles"}
+    for key, res in (("lut", "lut"), ("ff", "ff"), ("dsp", "dsp")):
+        lo, hi = iv[key]
+        assert lo <= inside["resources"][res] <= hi and hi > lo
+    assert inside["out_of_domain"] == [] and inside["complete"] is True and inside["not_modelled"] == []
+    # 2-bit weights lie below the calibrated precision range: said, and the interval is wider
+    narrow = estimate_layers([_dense(bits=2)], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
+    assert any("weight precision" in r for r in narrow["out_of_domain"])
+    lo, hi = narrow["interval_80"]["lut"]
+    lo0, hi0 = inside["interval_80"]["lut"]
+    p, p0 = narrow["resources"]["lut"], inside["resources"]["lut"]
+    assert (hi + 100) / (p + 100) > (hi0 + 100) / (p0 + 100)
+    # a Versal part: family never calibrated
+    versal = estimate_layers([_dense(bits=8)], part="xcvc1902-vsva2197-2MP-e-S", clock_ns=5)
+    assert any("part family versal" in r for r in versal["out_of_domain"])
+    # fits / may not fit / does not fit from the interval
+    hi_lut = iv["lut"][1]
+    assert estimate_fit(inside, {"lut": hi_lut * 10, "ff": 1e9, "dsp": 1e9, "bram_18k": 1e9})["verdict"] == "fits"
+    assert estimate_fit(inside, {"lut": (iv["lut"][0] + hi_lut) / 2})["verdict"] == "may not fit"
+    assert estimate_fit(inside, {"lut": max(1, iv["lut"][0]) / 2})["verdict"] == "does not fit"

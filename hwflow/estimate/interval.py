@@ -1,0 +1,156 @@
+"""80 % prediction intervals: split-conformal on repository-held-out residuals, in log space.
+
+Calibration (``bench/estimator.py --fit``): every design of the calibration table is
+predicted by a model fitted without its repository (leave-one-repository-out), and
+the log ratio ``r = log((truth + f) / (pred + f))`` (``f`` = the metric's floor, so
+zero truths count) is collected. The 10th and 90th percentiles of ``r`` - every
+design counting once, with the finite-sample correction of split-conformal
+prediction - give the interval ``[(pred + f) e^q10 - f, (pred + f) e^q90 - f]``.
+Percentiles are kept per HLS tool where that tool has enough designs (residuals of
+Vitis HLS designs differ from those of Vivado HLS), else for all designs.
+
+A design outside the calibration data (layer types, precision range, tool, part family
+never seen) gets a wider interval - each reason widens the log half-widths by
+:data:`WIDEN_PER_REASON` - and the reasons are returned in ``out_of_domain``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .layerspec import LayerSpec
+
+LEVEL = 0.80
+#: Log-space floors (the metric's unit): a design with 0 DSPs still has a finite ratio.
+FLOOR = {"lut": 100.0, "ff": 100.0, "dsp": 2.0, "bram_18k": 1.0, "latency": 2.0, "ii": 1.0}
+#: Metric names of the contract's ``interval_80`` block.
+CONTRACT_KEY = {"lut": "lut", "ff": "ff", "dsp": "dsp", "bram_18k": "bram_18k",
+                "latency": "latency_cycles", "ii": "ii_cycles"}
+#: Each out-of-domain reason multiplies the interval's log half-widths by (1 + this).
+WIDEN_PER_REASON = 0.5
+#: Fewest designs of one tool for a tool-specific interval.
+MIN_GROUP = 8
+
+
+def log_residuals(pred: np.ndarray, truth: np.ndarray, metric: str) -> np.ndarray:
+    f = FLOOR[metric]
+    return np.log((np.maximum(truth, 0.0) + f) / (np.maximum(pred, 0.0) + f))
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Quantile of ``values`` with ``weights``, finite-sample corrected (split-conformal)."""
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    n = len(v)
+    # split-conformal: the ceil((n+1) q)/n empirical quantile (upper side), mirrored below
+    q_adj = min(1.0, math.ceil((n + 1) * q) / n) if q >= 0.5 else max(0.0, math.floor((n + 1) * q) / n)
+    cw = np.cumsum(w) / np.sum(w)
+    idx = int(np.searchsorted(cw, q_adj - 1e-12))
+    return float(v[min(max(idx, 0), n - 1)])
+
+
+def conformal_quantiles(residuals: dict[str, np.ndarray], repos: Sequence[str],
+                        tools: Sequence[str]) -> dict[str, Any]:
+    """``{group: {metric: [q_lo, q_hi], "n": n}}`` for group "all" and each well-populated tool."""
+    repos = list(repos)
+    lo_q, hi_q = (1.0 - LEVEL) / 2.0, 1.0 - (1.0 - LEVEL) / 2.0
+    out: dict[str, Any] = {}
+    groups = {"all": np.ones(len(repos), bool)}
+    for t in sorted(set(tools)):
+        mask = np.array([x == t for x in tools])
+        if mask.sum() >= MIN_GROUP:
+            groups[t] = mask
+    for g, mask in groups.items():
+        w = np.ones(int(mask.sum()))
+        entry: dict[str, Any] = {"n": int(mask.sum()), "n_repositories": len({r for r, m in zip(repos, mask) if m})}
+        for m, r in residuals.items():
+            lo = min(0.0, weighted_quantile(r[mask], w, lo_q))
+            hi = max(0.0, weighted_quantile(r[mask], w, hi_q))
+            entry[m] = [round(lo, 4), round(hi, 4)]
+        out[g] = entry
+    return out
+
+
+def interval(pred: float, metric: str, q: Sequence[float], widen: float = 1.0) -> list[float]:
+    f = FLOOR[metric]
+    base = max(0.0, pred) + f
+    lo = max(0.0, base * math.exp(q[0] * widen) - f)
+    hi = max(lo, base * math.exp(q[1] * widen) - f)
+    return [lo, hi]
+
+
+def quantiles_for(calib: dict[str, Any], tool: str) -> dict[str, Any] | None:
+    conf = calib.get("conformal") or {}
+    return conf.get(tool) or conf.get("all")
+
+
+def domain_of(designs: Sequence[Any]) -> dict[str, Any]:
+    """What the calibration data covers (stored in calibration.json, checked by ``out_of_domain``)."""
+    from .fit import _context
+
+    kinds, families, tools, wbits = set(), set(), set(), []
+    for d in designs:
+        ctx = _context(d)
+        families.add(ctx.family.name)
+        tools.add(ctx.tool)
+        for layer in d.layers:
+            kinds.add(layer.kind)
+            if layer.has_weights and layer.weight_bits:
+                wbits.append(int(layer.weight_bits))
+    return {"layer_kinds": sorted(kinds), "families": sorted(families), "tools": sorted(tools),
+            "weight_bits": [min(wbits), max(wbits)] if wbits else None}
+
+
+def out_of_domain(layers: Sequence[LayerSpec], ctx: Any, calib: dict[str, Any]) -> list[str]:
+    """Reasons why a design lies outside the calibration data (empty when inside)."""
+    dom = calib.get("domain") or {}
+    if not dom:
+        return ["calibration without a recorded domain"]
+    reasons = []
+    kinds = sorted({layer.kind for layer in layers if layer.is_known} - set(dom.get("layer_kinds") or []))
+    if kinds:
+        reasons.append("layer types not in the calibration data: " + ", ".join(kinds))
+    wb = dom.get("weight_bits")
+    bits = [int(layer.weight_bits) for layer in layers if layer.has_weights and layer.weight_bits]
+    if wb and bits and (min(bits) < wb[0] or max(bits) > wb[1]):
+        reasons.append(f"weight precision {min(bits)}-{max(bits)} bits outside the calibrated "
+                       f"{wb[0]}-{wb[1]} bits")
+    if ctx.tool not in (dom.get("tools") or []):
+        reasons.append(f"HLS tool {ctx.tool} not in the calibration data")
+    if ctx.family.name not in (dom.get("families") or []):
+        reasons.append(f"part family {ctx.family.name} not in the calibration data")
+    return reasons
+
+
+def intervals(pred: dict[str, float], ctx: Any, calib: dict[str, Any], n_reasons: int) -> dict[str, Any] | None:
+    """``interval_80`` of one prediction (contract keys), or None without conformal data."""
+    q = quantiles_for(calib, ctx.tool)
+    if not q:
+        return None
+    widen = 1.0 + WIDEN_PER_REASON * n_reasons
+    out = {}
+    for m, key in CONTRACT_KEY.items():
+        if m in q and pred.get(m) is not None:
+            lo, hi = interval(float(pred[m]), m, q[m], widen)
+            out[key] = [round(lo), round(hi)] if m != "bram_18k" else [round(lo, 1), round(hi, 1)]
+    return out
+
+
+def fit_verdict(interval_by_res: dict[str, list[float]], available: dict[str, float]) -> dict[str, Any]:
+    """fits / may not fit / does not fit, from the interval against a board's resources."""
+    worst, notes = "fits", []
+    for k, (lo, hi) in interval_by_res.items():
+        cap = available.get(k)
+        if not cap:
+            continue
+        if lo > cap:
+            worst = "does not fit"
+            notes.append(f"{k}: even the low end {lo:,.0f} exceeds {cap:,.0f}")
+        elif hi > cap and worst != "does not fit":
+            worst = "may not fit"
+            notes.append(f"{k}: the high end {hi:,.0f} exceeds {cap:,.0f}")
+    return {"verdict": worst, "basis": f"{int(LEVEL * 100)} % prediction interval", "notes": notes}
