@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
+
 __all__ = ["Flow", "check", "estimate_project", "__version__"]
 
 
