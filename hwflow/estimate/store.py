@@ -157,3 +157,17 @@ def recalibrate(with_files: list[str | Path] | None = None, *, progress: Any = N
     return {"path": str(path), "designs": len(used), "user_runs": n_user,
             "user_runs_skipped": {k: v for k, v in skipped.items() if k.startswith("user-")},
             "heldout": cv["per_metric"], "interval_80_coverage": coverage}
+
+
+def record_synth(project_dir: str | Path, synth: dict[str, Any], *, part: str | None = None,
+                 label: str | None = None) -> Path | None:
+    """The synth step's hook: store the HLS core's vendor figures of ``synth.json`` (its ``hls``
+    block - C-synthesis of the hls4ml core, what the estimator predicts) with the project."""
+    hls = synth.get("hls") or {}
+    if not hls.get("resources"):
+        return None
+    src = str(hls.get("source") or synth.get("source") or "")
+    if not src.startswith("vendor:"):
+        return None  # only real vendor figures calibrate (never open-source or estimated ones)
+    return record_run(project_dir, hls, tool=synth.get("tool") or src, version=synth.get("version"),
+                      part=part, label=label)
