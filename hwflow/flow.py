@@ -34,8 +34,8 @@ from .manifest import load_manifest, package_versions, save_manifest, workdir_lo
 from .registry import STEP_ORDER, STEPS, StepSpec, code_hash, register
 from .results import merge_results
 
-__all__ = ["STEPS", "STEP_ORDER", "Context", "Options", "StepSpec", "load_manifest", "make_context", "register",
-           "run_flow", "save_manifest", "step_key", "workdir_lock"]
+__all__ = ["STEPS", "STEP_ORDER", "Context", "Options", "StepSpec", "is_cached", "load_manifest", "make_context",
+           "register", "reuse_from_sibling", "run_flow", "save_manifest", "step_key", "up_to_date", "workdir_lock"]
 
 
 def _load_steps() -> None:
@@ -54,6 +54,39 @@ def _tail(path: Path, n: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
     except OSError:
         return ""
+
+
+def is_cached(ctx: Context, spec: StepSpec, entry: dict[str, Any], key: str) -> bool:
+    """A step's manifest entry counts as its result: complete under ``key``, outputs present."""
+    return (entry.get("status") == "complete" and entry.get("key") == key
+            and all(ctx.path(o).exists() for o in spec.outputs))
+
+
+def up_to_date(ctx: Context, to: str) -> bool:
+    """Would ``run_flow(ctx, to=to)`` skip every step? (Fills ``ctx.keys`` on the way.) Sweeps ask
+    this instead of re-implementing the check."""
+    _load_steps()
+    steps = load_manifest(ctx.workdir).get("steps", {})
+    for name in STEP_ORDER[: STEP_ORDER.index(to) + 1]:
+        spec = STEPS[name]
+        key = ctx.keys[name] = step_key(ctx, spec)
+        if spec.always_run or not is_cached(ctx, spec, steps.get(name, {}), key):
+            return False
+    return True
+
+
+def reuse_from_sibling(ctx: Context, name: str) -> str | None:
+    """On its own, what run_flow does before a board-independent step: adopt a sibling work
+    folder's result with the same key. Returns the sibling's folder name, or None."""
+    _load_steps()
+    spec = STEPS[name]
+    key = ctx.keys[name] = step_key(ctx, spec)
+    with workdir_lock(ctx.workdir):
+        man = load_manifest(ctx.workdir)
+        man.setdefault("steps", {})
+        if is_cached(ctx, spec, man["steps"].get(name, {}), key):
+            return None
+        return _reuse_from_sibling(ctx, spec, man, key)
 
 
 def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
@@ -110,8 +143,7 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
             ctx.keys[name] = key
             entry = man["steps"].get(name, {})
             forced = first_forced is not None and i >= first_forced
-            cached = (entry.get("status") == "complete" and entry.get("key") == key
-                      and all(ctx.path(o).exists() for o in spec.outputs))
+            cached = is_cached(ctx, spec, entry, key)
             if only and name != only:
                 # Single-step mode (e.g. `hwflow report`): use what has run; never re-run upstream.
                 summary[name] = "cached" if cached else "not run"
@@ -140,7 +172,7 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
     return summary
 
 
-def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> bool:
+def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> str | None:
     """Training does not depend on the board: reuse another board's model when its key is identical.
 
     The key covers everything training reads (dataset, layers, quantization, pruning, distillation,
@@ -150,7 +182,7 @@ def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: 
     """
     folder = spec.board_independent
     if folder is None or not ctx.workdir.parent.is_dir():
-        return False
+        return None
     for sib in sorted(ctx.workdir.parent.iterdir()):
         if sib == ctx.workdir or not sib.is_dir():
             continue
@@ -178,13 +210,16 @@ def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: 
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)
+        if (sib / "logs" / f"{spec.name}.log").exists():
+            ctx.log_path(spec.name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sib / "logs" / f"{spec.name}.log", ctx.log_path(spec.name))
         man["steps"][spec.name] = {"status": "complete", "key": key, "duration_s": 0.0, "finished": time.time(),
                                    "reused_from": sib.name}
         save_manifest(ctx.workdir, man)
         if not ctx.options.quiet:
             print(f"[{spec.name}] same inputs as on {sib.name} (key {key[:10]}): reused its results", flush=True)
-        return True
-    return False
+        return sib.name
+    return None
 
 
 def _run_one(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> None:

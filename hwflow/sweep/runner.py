@@ -86,7 +86,7 @@ def resolve_to(sweep: Sweep, points: list[Point]) -> tuple[str, list[str]]:
 
 def cached_record(point: Point, workdir: Path, to: str, engine: str) -> dict[str, Any] | None:
     """The point's saved record if every step up to ``to`` is complete under the current keys."""
-    from ..flow import STEP_ORDER, STEPS, Options, _load_steps, load_manifest, make_context, step_key
+    from ..flow import Options, make_context, up_to_date
 
     p = workdir / POINT_FILE
     if not p.exists() or not (workdir / "results.json").exists():
@@ -97,22 +97,13 @@ def cached_record(point: Point, workdir: Path, to: str, engine: str) -> dict[str
         return None
     if rec.get("status") != "ok" or rec.get("to") != to:
         return None
-    _load_steps()
     ctx = make_context(point.design, load_board(point.board), Options(engine=engine, quiet=True))
     ctx.workdir = workdir
-    man = load_manifest(workdir)
-    for name in STEP_ORDER[: STEP_ORDER.index(to) + 1]:
-        spec = STEPS[name]
-        try:
-            key = step_key(ctx, spec)
-        except Exception:  # noqa: BLE001 - if the key cannot be computed here, let a worker decide
+    try:
+        if not up_to_date(ctx, to):   # the flow's own cache check, nothing re-implemented here
             return None
-        ctx.keys[name] = key
-        entry = man.get("steps", {}).get(name) or {}
-        if entry.get("status") != "complete" or entry.get("key") != key:
-            return None
-        if not all(ctx.path(o).exists() for o in spec.outputs):
-            return None
+    except Exception:  # noqa: BLE001 - if the keys cannot be computed here, let a worker decide
+        return None
     try:
         q = read_json(workdir / QTOOLS_FILE)
         if q.get("train_key") != ctx.keys.get("train"):

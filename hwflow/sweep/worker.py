@@ -113,63 +113,11 @@ def _run_flow(task: dict[str, Any], workdir: Path) -> tuple[dict[str, Any], dict
     ctx = make_context(design, board, Options(engine=task.get("engine", "fast"), quiet=True))
     ctx.workdir = workdir
     ctx.reports_dir = workdir / "report"
-    adopt_training(ctx)
+    # run_flow reuses a sibling point's training when the train key is the same (StepSpec.board_independent)
     summary = run_flow(ctx, to=task["to"])
     results = read_json(workdir / "results.json")
     results = point_results(ctx, results)
     return results, summary
-
-
-def adopt_training(ctx) -> str | None:
-    """Reuse a sibling point's finished training when its train key equals ours.
-
-    Points that differ only after training (reuse factor, io_type, board) would otherwise
-    train the same model once each. The train key covers everything training reads, so a
-    sibling's model/ folder with the same key is exactly what this point would produce.
-    Copied into a temporary folder and renamed, and recorded in the manifest as complete
-    only afterwards, so a crash leaves nothing half-adopted. Returns the sibling's id.
-    """
-    import shutil
-
-    from ..flow import STEPS, _load_steps, load_manifest, save_manifest, step_key, workdir_lock
-
-    _load_steps()
-    spec = STEPS["train"]
-    key = step_key(ctx, spec)
-    with workdir_lock(ctx.workdir):
-        man = load_manifest(ctx.workdir)
-        own = man.get("steps", {}).get("train") or {}
-        if own.get("status") == "complete" and own.get("key") == key:
-            return None
-        for sib_man in sorted(ctx.workdir.parent.glob("*/manifest.json")):
-            sib = sib_man.parent
-            if sib == ctx.workdir:
-                continue
-            try:
-                entry = (load_manifest(sib).get("steps") or {}).get("train") or {}
-            except Exception:  # noqa: BLE001
-                continue
-            if entry.get("status") != "complete" or entry.get("key") != key:
-                continue
-            if not all((sib / o).exists() for o in spec.outputs):
-                continue
-            tmp = ctx.workdir / ".model.adopt"
-            shutil.rmtree(tmp, ignore_errors=True)
-            try:
-                shutil.copytree(sib / "model", tmp)
-            except OSError:
-                shutil.rmtree(tmp, ignore_errors=True)
-                continue
-            shutil.rmtree(ctx.workdir / "model", ignore_errors=True)
-            os.replace(tmp, ctx.workdir / "model")
-            if (sib / "logs" / "train.log").exists():
-                (ctx.workdir / "logs").mkdir(exist_ok=True)
-                shutil.copyfile(sib / "logs" / "train.log", ctx.workdir / "logs" / "train.log")
-            man.setdefault("steps", {})["train"] = {**entry, "adopted_from": sib.name}
-            save_manifest(ctx.workdir, man)
-            print(f"[train] same training as point {sib.name[:12]}: reused its model (key {key[:10]})", flush=True)
-            return sib.name
-    return None
 
 
 def point_results(ctx, results: dict[str, Any]) -> dict[str, Any]:

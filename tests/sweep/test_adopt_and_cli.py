@@ -8,9 +8,8 @@ from _sweep_util import write_sweep
 
 from hwflow.cli import main
 from hwflow.config import load_board
-from hwflow.flow import STEPS, Options, _load_steps, make_context, step_key
+from hwflow.flow import STEPS, Options, _load_steps, make_context, reuse_from_sibling, step_key
 from hwflow.sweep.spec import expand_points, load_sweep
-from hwflow.sweep.worker import adopt_training
 
 
 def _ctx(point, workdir):
@@ -37,14 +36,14 @@ search: {parameters: {hls.reuse_factor: [1, 2], quantization.weight_bits: [4, 5]
     (done.workdir / "manifest.json").write_text(json.dumps({"steps": {"train": {"status": "complete", "key": key}}}))
 
     same = _ctx(pts[(2, 4)], points_dir / pts[(2, 4)].id)      # only the reuse factor differs
-    assert adopt_training(same) == done.workdir.name
+    assert reuse_from_sibling(same, "train") == done.workdir.name
     man = json.loads((same.workdir / "manifest.json").read_text())
-    assert man["steps"]["train"]["key"] == key and man["steps"]["train"]["adopted_from"] == done.workdir.name
+    assert man["steps"]["train"]["key"] == key and man["steps"]["train"]["reused_from"] == done.workdir.name
     assert (same.workdir / "model" / "train.json").read_text() == "x"
-    assert adopt_training(same) is None                          # already has it
+    assert reuse_from_sibling(same, "train") is None                          # already has it
 
     other = _ctx(pts[(2, 5)], points_dir / pts[(2, 5)].id)     # different bits: must train itself
-    assert adopt_training(other) is None
+    assert reuse_from_sibling(other, "train") is None
     assert not (other.workdir / "model").exists()
 
 
