@@ -120,7 +120,8 @@ def run(ctx: Context) -> dict[str, Any]:
     ctx.log(f"{t.describe()}: board accuracy {res.get('accuracy_board')} (C-sim on the same "
             f"{cmp_.get('samples')} vectors: {res.get('accuracy_csim_on_vectors')}), outputs equal C-sim on "
             f"{cmp_.get('exact_equal')}/{cmp_.get('samples')} test vectors; energy "
-            f"{(res.get('energy') or {}).get('uj_per_inference')} µJ/inference ({res.get('source')})")
+            f"{_fmt_uj((res.get('energy') or {}).get('uj_per_inference'))}/inference ({res.get('source')}; basis: "
+            f"{'accelerator only, II x clock x modelled power' if t.kind == 'emulated' else 'batched system'})")
     if res.get("outputs_match_csim") is False:
         raise StepFailed(f"board outputs differ from the C-simulation on {cmp_.get('samples', 0) - cmp_.get('exact_equal', 0)} "
                          f"of {cmp_.get('samples')} test vectors (max |diff| {cmp_.get('max_abs_diff')})",
@@ -236,6 +237,12 @@ def _csim_accuracy_on_vectors(pkg: Path) -> float | None:
     if y_csim.shape[1] < 2 or len(labels) != len(y_csim):
         return None
     return float(np.mean(np.argmax(y_csim, axis=1) == labels))
+
+
+def _fmt_uj(v: Any) -> str:
+    from ..energy.design import fmt_uj
+
+    return fmt_uj(v if isinstance(v, (int, float)) else None)
 
 
 def _last_line(text: str | None) -> str:

@@ -99,3 +99,11 @@ def test_like_for_like_places_each_figure_in_its_basis_and_gives_a_verdict():
     assert "batch-1 system basis the FPGA is better" in t["verdict"]
     assert "batched system (best batch) basis the FPGA is better" in t["verdict"]
     assert "No like-for-like verdict" in compare.verdict([])
+
+
+def test_emulated_figure_stays_headline_when_the_model_has_only_the_accelerator_basis():
+    r = {"energy": {"uj_per_inference": 0.5, "source": "emulated"}}
+    o = _outputs({"energy_bases": _block("zcu104"), "io": IO})
+    flow.apply(r, o)
+    assert r["energy"]["source"] == "emulated" and r["energy"]["uj_per_inference"] == 0.5
+    assert r["energy"]["basis"] == "accelerator" and r["energy"]["accelerator_uj"] > 0

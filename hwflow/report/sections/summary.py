@@ -115,6 +115,8 @@ def summary(r: dict[str, Any], ex: Extras, caps: dict[str, Any]) -> Section:
     unc = num(en.get("uncertainty_uj"))
     if uj is not None and unc is not None:
         esub.append(f"± {fmt_energy_uj(unc)} (one standard uncertainty)")
+    if uj is not None and en.get("basis"):  # issue 15: the basis is printed wherever the figure is
+        esub.append(f"basis: {en.get('mode') or en['basis']}")
     if num(get(r, "power.active_w")) is not None:
         esub.append(
             f"active power {fmt_power(get(r, 'power.active_w'))}"
