@@ -107,3 +107,18 @@ def test_emulated_figure_stays_headline_when_the_model_has_only_the_accelerator_
     flow.apply(r, o)
     assert r["energy"]["source"] == "emulated" and r["energy"]["uj_per_inference"] == 0.5
     assert r["energy"]["basis"] == "accelerator" and r["energy"]["accelerator_uj"] > 0
+
+
+def test_a_synthesis_power_report_gives_the_vendor_dynamic_part(tmp_path):
+    from test_energy_model import REPORT
+
+    (tmp_path / "synth").mkdir()
+    (tmp_path / "synth" / "power.rpt").write_text(REPORT)
+    syn = {"latency_cycles": 32, "ii_cycles": 8, "source": "vendor:vivado-2019.2", "version": "2019.2",
+           "resources": {"lut": 1000}, "reports": {"bitfile_power": "synth/power.rpt"}}
+    o = _outputs({"energy_bases": _block(), "io": IO}, synth=syn)
+    o.workdir = str(tmp_path)
+    blk = flow.energy_block(o)
+    assert blk["dynamic"]["source"] == "vendor:vivado-2019.2"
+    assert blk["dynamic"]["w"] == pytest.approx(1.496 - 0.130 - 1.256)  # PS7 removed
+    assert blk["bases"]["accelerator"]["above_idle_uj"] == pytest.approx(0.110 * 8 * 10e-9 * 1e6, rel=1e-6)
