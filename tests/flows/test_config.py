@@ -281,3 +281,10 @@ def test_quantization_default_schema(tmp_path):
     bad = write(tmp_path, GOOD.replace("quantization: {", "quantization: {default: {bits: 4, integer_bits: 4}, "), "b.yaml")
     with pytest.raises(BadInput, match="quantization.default"):
         load_design(bad)
+
+
+def test_check_says_invalid_when_the_model_file_is_missing(tmp_path, capsys):
+    p = write(tmp_path, "name: user\ndataset: {name: digits}\nmodel: {file: nowhere.h5}\n")
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "model.file" in err and str(tmp_path / "nowhere.h5") in err

@@ -206,6 +206,16 @@ def test_large_budget_mutated_boards(tmp_path_factory, doc):
     _check_file(tmp_path_factory.mktemp("fzl", numbered=True), _dump(doc), "board")
 
 
+@pytest.mark.parametrize("key", ["function-after[x]", "literal['a']", "function-", "literal[", "list[int]"])
+@pytest.mark.parametrize("kind", ["design", "board"])
+def test_pydantic_like_keys_found_by_the_large_budget(tmp_path, key, kind):
+    """Regression of what `-m fuzz_large` found: such a key crashed the message formatter (IndexError)."""
+    doc = copy.deepcopy(BASE if kind == "design" else BASE_BOARD)
+    doc[key] = 1
+    (doc.setdefault("hls", {}) if kind == "design" else doc["resources"])[key] = 2
+    _check_file(tmp_path, _dump(doc), kind)
+
+
 def test_fuzz_budget_reached():
     # runs last in this module (pytest keeps file order): the property tests above ran their cases
     assert STATS["cases"] >= 1000, STATS
