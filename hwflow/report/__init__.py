@@ -22,7 +22,7 @@ _WHERE = {
     "render_report": "render",
     "cli_compare": "compare",
     "pareto_front": "compare",
-    "render_sweep_report": "compare",
+    "render_sweep_report": "sweep_page",
     "load_anchors": "extras",
 }
 

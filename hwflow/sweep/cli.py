@@ -36,7 +36,7 @@ def cli_sweep(args: argparse.Namespace) -> int:
     doc = run_sweep(sweep, workers=workers, scheduler=getattr(args, "scheduler", None), build_dir=build_dir)
     out_dir = sweep_dir(sweep.name, build_dir)
     files = {"sweep_json": str(out_dir / "sweep.json"), "sweep_csv": str(out_dir / "sweep.csv"),
-             "report": doc.get("report"), "pareto_report": doc.get("pareto_report")}
+             "report": doc.get("report")}
     if as_json:
         sys.stdout.write(dumps_json({**doc, "files": files}))
     else:
@@ -55,7 +55,5 @@ def cli_sweep(args: argparse.Namespace) -> int:
         print(f"results: {files['sweep_json']}, {files['sweep_csv']}")
         if files["report"]:
             print(f"report: {files['report']}")
-        if files["pareto_report"] and files["pareto_report"] != files["report"]:
-            print(f"Pareto plots of the sweep's objectives: {files['pareto_report']}")
         print(f"promote a point: hwflow sweep {args.sweep} --promote N")
     return 0 if doc["counts"]["ok"] else 4

@@ -186,7 +186,6 @@ def run_sweep(sweep: Sweep, *, workers: int = 1, scheduler: str | None = None, b
     if report:
         rdir = Path(report_dir) if report_dir else sweep_report_dir(sweep.name)
         doc["report"] = str(render_report(doc, rdir, log))
-        doc["pareto_report"] = str(rdir / "pareto.html")
         write_outputs(sweep, doc, out_dir)
     return doc
 
@@ -312,29 +311,12 @@ def to_csv(doc: dict[str, Any]) -> str:
 
 
 def render_report(doc: dict[str, Any], out_dir: Path, log: Log = _stderr_log) -> Path:
-    """Write the sweep's Pareto page (pareto.html) and the shared sweep report (report.html).
-
-    pareto.html plots the sweep's own objectives (QTools energy included); report.html is the
-    report package's side-by-side view (resources, latency, energy with their sources), when
-    that package provides ``render_sweep_report``. Without it, or if it fails, report.html is
-    the Pareto page, so the report path is always there.
-    """
-    from .report import render_html
+    """Write the sweep's one report page (report.html, with report.md and compare.json) into ``out_dir``."""
+    from ..report.sweep_page import render_sweep_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    own = render_html(doc, out_dir, filename="pareto.html")
-    try:
-        from ..report.compare import render_sweep_report  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - not there: the sweep's own page is the report
-        render_sweep_report = None
-    if render_sweep_report is not None:
-        try:
-            render_sweep_report(doc, out_dir)
-            if (out_dir / "report.html").exists():
-                return out_dir / "report.html"
-        except Exception as exc:  # noqa: BLE001 - fall back rather than lose the sweep's report
-            log(f"[sweep] the shared sweep report failed ({type(exc).__name__}: {exc}); using the Pareto page")
-    return render_html(doc, out_dir, filename="report.html") if own.exists() else own
+    (out_dir / "pareto.html").unlink(missing_ok=True)   # the separate page of earlier versions
+    return Path(render_sweep_report(doc, out_dir)["files"]["html"])
 
 
 def load_sweep_json(sweep: Sweep, build_dir: Path | None = None) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from hwflow.report.compare import (
     objective_value,
     pareto_front,
     parse_objective,
-    render_sweep_report,
     resolve_run,
 )
+from hwflow.report.sweep_page import render_sweep_report
 from hwflow.results import empty_results
 
 # ------------------------------------------------------------------------------ objectives

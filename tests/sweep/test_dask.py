@@ -41,4 +41,6 @@ def test_sweep_on_dask_local_cluster(tiny_dir, monkeypatch):
     assert any("Dask LocalCluster" in ln for ln in lines)
     assert (build / "sweeps" / "dask_sw" / "sweep.json").exists()
     assert doc["report"] == str(tiny_dir / "report" / "report.html")
-    assert (tiny_dir / "report" / "pareto.html").exists()
+    html = (tiny_dir / "report" / "report.html").read_text()
+    assert 'id="objectives"' in html and "failed" in html   # the one sweep page: objectives, point status
+    assert not (tiny_dir / "report" / "pareto.html").exists()
