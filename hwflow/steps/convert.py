@@ -168,4 +168,5 @@ def run(ctx: Context) -> dict[str, Any]:
 
 register(StepSpec(name="convert", run=run, settings=_settings, needs=("train",),
                   outputs=("hls/firmware", "convert.json"), result_file="convert.json", version=1,
-                  code=("hwflow/hlsconfig.py",)))
+                  # the config builder and the quantizer -> ap_fixed mapping it uses
+                  code=("hwflow/hlsconfig.py", "hwflow/emu/precision.py", "hwflow/emu/fixed.py")))
