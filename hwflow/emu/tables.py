@@ -93,3 +93,47 @@ def table_index(raw: np.ndarray, t: FixedType, table_size: int) -> np.ndarray:
         code = np.where(code < 0, code + 2.0**t.width, code)
     idx = np.floor(code * 2.0 ** -(t.width - n))
     return idx.astype(np.intp)
+
+
+@lru_cache(maxsize=1)
+def _libm_tanhf():
+    name = ctypes.util.find_library("m") or "libm.so.6"
+    fn = ctypes.CDLL(name).tanhf
+    fn.argtypes = [ctypes.c_float]
+    fn.restype = ctypes.c_float
+    return fn
+
+
+def tanhf(values: np.ndarray) -> np.ndarray:
+    """glibc's single-precision ``tanhf`` (what ``tanh(float)`` resolves to in nnet_activation.h)."""
+    fn = _libm_tanhf()
+    flat = np.asarray(values, dtype=np.float32).ravel()
+    out = np.fromiter((fn(float(v)) for v in flat), dtype=np.float32, count=flat.size)
+    return out.reshape(np.shape(values))
+
+
+def _table_inputs(size: int, half_range: float) -> np.ndarray:
+    """``float in_val = 2 * R * (ii - float(N) / 2.0) / float(N)`` (double arithmetic, float result)."""
+    ii = np.arange(size, dtype=np.float64)
+    n = np.float64(np.float32(size))
+    return (2 * half_range * (ii - n / 2.0) / n).astype(np.float32)
+
+
+def sigmoid_table(table_t: FixedType, size: int) -> np.ndarray:
+    """``init_sigmoid_table``: ``table_t(float(1.0 / float(1 + expf(-x))))`` over [-8, 8) (real values)."""
+    x = _table_inputs(size, 8.0)
+    den = (np.float32(1.0) + expf(-x)).astype(np.float32)  # int + float: float arithmetic
+    return to_fixed((1.0 / den.astype(np.float64)).astype(np.float32), table_t)
+
+
+def tanh_table(table_t: FixedType, size: int) -> np.ndarray:
+    """``init_tanh_table``: ``table_t(tanhf(x))`` over [-4, 4) (real values)."""
+    return to_fixed(tanhf(_table_inputs(size, 4.0)), table_t)
+
+
+def act_table_index(raw: np.ndarray, t: FixedType, table_size: int, span: int) -> np.ndarray:
+    """``int data_round = x * N / span; index = data_round + (span/2) * N / span``, clamped to
+    [0, N-1]; ap_fixed's division and the int conversion both truncate towards zero."""
+    q = np.trunc(np.asarray(raw, dtype=np.float64) * table_size / (span * 2.0**t.frac))
+    idx = q + (span // 2) * table_size // span
+    return np.clip(idx, 0, table_size - 1).astype(np.intp)

@@ -210,3 +210,36 @@ def conv1d_patch(names: dict) -> None:
     res("gap", "fixed<10,3,RND,SAT>")
     res("gap", "fixed<24,8>", "accum")
     res("cat", "fixed<24,8>")
+
+
+def rnn_model():
+    """GRU (sequences out), LSTM (sequences out), non-static GRU (last state), then sigmoid and
+    tanh table activations (6 time steps of 3 features)."""
+    import tensorflow as tf
+    from qkeras import QActivation, quantized_bits
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(14)
+    inp = tf.keras.Input((6, 3), name="inp")
+    q = QActivation(quantized_bits(8, 2, alpha=1), name="q_in")(inp)
+    g = L.GRU(4, return_sequences=True, name="gru")(q)
+    lstm = L.LSTM(3, return_sequences=True, name="lstm")(g)
+    g2 = L.GRU(3, name="gru_last")(lstm)
+    sig = L.Activation("sigmoid", name="sig")(g2)
+    tanh = L.Activation("tanh", name="tanh")(g2)
+    out = L.Concatenate(name="cat")([sig, tanh])
+    return tf.keras.Model(inp, out, name="rnn_mix")
+
+
+def rnn_patch(names: dict) -> None:
+    def res(layer: str, t: str, key: str = "result") -> None:
+        names.setdefault(layer, {}).setdefault("Precision", {})[key] = t
+    names.setdefault("gru_last", {})["Static"] = False  # hls4ml 1.3 cannot compile a non-static LSTM of mixed types
+    res("gru", "fixed<10,3,RND>")
+    res("gru", "fixed<14,5,RND_CONV,SAT>", "accum")
+    # hls4ml 1.3's lstm() (instantiated even when static) compiles only when the LSTM's input,
+    # result and accumulator types are one type
+    res("lstm", "fixed<10,3,RND>")
+    res("lstm", "fixed<10,3,RND>", "accum")  # wraps: a saturating one could overflow mid-sum
+    res("sig", "ufixed<8,0,RND,SAT>")
+    res("cat", "fixed<24,8>")

@@ -31,6 +31,7 @@ MODELS = {
     "conv1d": {"shape": (12, 3), "n": 800, "classes": {
         "Conv1D", "ZeroPadding1D", "Resize", "DepthwiseConv1D", "PointwiseConv1D", "GlobalPooling1D",
         "Concatenate"}},
+    "rnn": {"shape": (6, 3), "n": 800, "classes": {"GRU", "LSTM", "Activation", "Concatenate"}},
 }
 
 CASES = [
@@ -40,6 +41,8 @@ CASES = [
     ("conv2d", "io_parallel", "Vivado", True),
     ("conv1d", "io_parallel", "Vivado", False),
     ("conv1d", "io_stream", "Vitis", True),
+    ("rnn", "io_parallel", "Vivado", False),
+    ("rnn", "io_stream", "Vitis", True),
 ]
 
 
@@ -64,7 +67,9 @@ def test_every_layer_bit_identical_to_csim(model_name, io_type, backend, tmp_pat
     if "ops" in spec:
         ops = {o.info.get("op") for o in t.fast.ops if o.kind == "Merge"}
         assert spec["ops"] <= ops, ops
-    if io_type == "io_stream" and model_name != "conv1d":
+    if model_name == "rnn":  # both the static and the non-static kernels
+        assert {o.info.get("static") for o in t.fast.ops if o.kind in ("GRU", "LSTM")} == {True, False}
+    if io_type == "io_stream" and model_name in ("merge_act", "conv2d"):
         assert any(o.kind == "Clone" for o in t.fast.ops)  # branches are cloned streams
     bad = {k: v for k, v in rows.items() if v["samples"] != len(x) or v["differ"] != 0}
     _record(rows, io_type, backend, model_name)

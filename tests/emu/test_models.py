@@ -164,11 +164,17 @@ def test_unsupported_layer_reports_reason(tmp_path) -> None:
     x = QActivation(quantized_bits(8, 1, alpha=1), name="inq")(inp)
     x = QDense(4, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
                name="fc")(x)
-    x = tf.keras.layers.Activation("sigmoid", name="sig")(x)
+    x = tf.keras.layers.Activation("softplus", name="soft")(x)
     fast = FastEmulator.from_hls_model(_convert(tf.keras.Model(inp, x), tmp_path))
-    assert not fast.supported and "sigmoid" in fast.reason
+    assert not fast.supported and "softplus" in fast.reason
+    assert fast.unsupported_layer == ("soft", "Activation")
     with pytest.raises(Unsupported):
         fast.predict(np.zeros((2, 8), dtype=np.float32))
+    from hwflow.emu.run import fallback_line
+
+    line = fallback_line(fast, 360)
+    assert "'soft' (Activation)" in line and "360 samples run on the batched C-sim" in line
+    assert "\n" not in line
 
 
 def test_saturating_accumulator_that_may_overflow_is_refused(tmp_path) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwflow.emu.fast.core import (F32_EXACT, F64_EXACT, Unsupported, _cfg_type, _check_product, _dtype_for,
-                                  _finish_activation, _raw_abs_max, _type_range, _weights, cast_raw)
+from hwflow.emu.fast.core import (F32_EXACT, F64_EXACT, Unsupported, _cfg_type, _check_product, _config_value,
+                                  _dtype_for, _finish_activation, _raw_abs_max, _type_range, _weights, cast_raw)
+from hwflow.emu.tables import act_table_index, sigmoid_table, tanh_table
 
 
 def _build_activation(layer, src, out_t, out_shape, project_dir, io_type):
     act = str(layer.get_attr("activation", "")).lower()
+    if act in ("sigmoid", "tanh"):
+        return _build_table_activation(layer, src, out_t, act)
     if act not in ("linear", "relu"):
-        raise Unsupported(f"layer {layer.name}: activation {act!r} (table-based or not emulated)")
+        raise Unsupported(f"layer {layer.name}: activation {act!r} not emulated")
     src_range = _type_range(src.type)
     if act == "relu":
         src_range = (0.0, max(0.0, src_range[1]))
@@ -26,6 +29,21 @@ def _build_activation(layer, src, out_t, out_shape, project_dir, io_type):
         return _finish_activation(y, shift, out_t, act == "relu", _type_range(src.type))
 
     return fn, {"activation": act, "_relu": act == "relu"}
+
+
+def _build_table_activation(layer, src, out_t, act):
+    """nnet::sigmoid / nnet::tanh: ``res_T r = table[index]`` with the table rebuilt as the C++
+    fills it and the index computed as it does (see :func:`hwflow.emu.tables.act_table_index`)."""
+    table_t = _cfg_type(layer, "table_t", "table_t")
+    size = int(_config_value(layer, "table_size") or layer.get_attr("table_size", 1024))
+    table = sigmoid_table(table_t, size) if act == "sigmoid" else tanh_table(table_t, size)
+    table_raw = out_t.to_raw(table).astype(_dtype_for(out_t))
+    span = 16 if act == "sigmoid" else 8
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        return table_raw[act_table_index(a, src.type, size, span)]
+
+    return fn, {"activation": act, "table_t": str(table_t), "table_size": size}
 
 
 def _build_batchnorm(layer, src, out_t, out_shape, project_dir, io_type):

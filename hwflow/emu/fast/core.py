@@ -138,6 +138,11 @@ def _config_typedef(layer: Any, name: str) -> FixedType | None:
     is the model default, ``inp_norm_t``). A named type is resolved through the layer's types.
     """
     cpp = layer.get_attr("config_cpp", "") or ""
+    return _typedef_in(layer, cpp, name)
+
+
+def _typedef_in(layer: Any, cpp: str, name: str) -> FixedType | None:
+    """The type ``cpp`` (a config struct's text) declares as ``name``, resolved through the layer."""
     m = re.search(rf"typedef\s+(.+?)\s+{re.escape(name)}\s*;", cpp)
     if not m:
         return None

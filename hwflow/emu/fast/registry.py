@@ -18,6 +18,7 @@ from hwflow.emu.fast.merge import _build_concatenate, _build_merge
 from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
 from hwflow.emu.fast.nonlinear import _build_hard, _build_parametrized, _build_prelu
 from hwflow.emu.fast.reshape import _build_reshape, _build_resize, _build_zeropad
+from hwflow.emu.fast.rnn import _build_rnn
 from hwflow.emu.fast.softmax import _build_softmax
 
 BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray], dict[str, Any]]]] = {
@@ -44,6 +45,8 @@ BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray]
     "PReLU": _build_prelu,
     "HardActivation": _build_hard,
     "Resize": _build_resize,
+    "GRU": _build_rnn,
+    "LSTM": _build_rnn,
     "Concatenate": _build_concatenate,
 }
 

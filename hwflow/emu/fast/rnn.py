@@ -1,0 +1,175 @@
+"""GRU and LSTM (io_parallel and io_stream), step by step as nnet_recurrent.h computes them, whole batch at once.
+
+Per time step (Keras gate order; ``accum_t`` is the layer's, ``res_T`` its result type):
+
+* ``tmpres = dense(x_t)`` and ``tmpres_state = dense(h)`` - DenseLatency with each mult config's
+  weight/bias/accumulator types, results cast to ``accum_t`` (the exact affine kernel of Dense);
+* gate sums ``accum_t(tmpres + tmpres_state)``; the recurrent activation (sigmoid/tanh tables, or
+  relu) maps ``accum_t -> accum_t``;
+* GRU: ``accum_t(r * tmpres_state_h)``, ``accum_t(tmpres_h + that)``, activation, then
+  ``h = res_T(hh * (1 - z) + h * z)``;
+* LSTM: ``s = res_T(c * i + s * f)``, ``h = res_T(o * act<res_T -> accum_t>(s))``.
+
+Products and sums are exact in ap_fixed before the one assignment, so each step is a few
+exact float64 operations followed by a rounding/overflow pass. ``use_static`` (state kept in
+static variables, reset at the first step of every sample) and the non-static variant compute
+the same values. Tables are rebuilt as the C++ builds them (:mod:`hwflow.emu.tables`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from hwflow.emu.fast.affine import _Affine, _strategy_ok
+from hwflow.emu.fast.core import Unsupported, _check_product, _dtype_for, _typedef_in, _weights, cast_raw
+from hwflow.emu.fixed import FixedType
+from hwflow.emu.tables import act_table_index, sigmoid_table, tanh_table
+
+
+def _structs(cpp: str) -> dict[str, str]:
+    """``struct NAME : base { body };`` blocks of a layer's config text, by name."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"struct\s+(\w+)\s*(?::[^{]*)?\{(.*?)\};", cpp, re.S)}
+
+
+def _value(body: str, name: str) -> str | None:
+    m = re.search(rf"\b{re.escape(name)}\s*=\s*([^;]+);", body)
+    return m.group(1).strip() if m else None
+
+
+def _alias(body: str, what: str) -> str | None:
+    """``using what = nnet::activation::NAME<...>`` -> NAME."""
+    m = re.search(rf"using\s+{what}\s*=\s*nnet::activation::(\w+)<", body)
+    return m.group(1) if m else None
+
+
+class _Act:
+    """``nnet::activation::{sigmoid,tanh,relu}<data_T, res_T, ACT_CONFIG>`` on raw codes."""
+
+    def __init__(self, layer, kind: str, cfg_body: str, in_t: FixedType, out_t: FixedType) -> None:
+        self.kind, self.in_t, self.out_t = kind, in_t, out_t
+        if kind in ("sigmoid", "tanh"):
+            table_t = _typedef_in(layer, cfg_body, "table_t")
+            size = int(_value(cfg_body, "table_size") or 1024)
+            if table_t is None:
+                raise Unsupported(f"layer {layer.name}: no table_t for its {kind}")
+            table = sigmoid_table(table_t, size) if kind == "sigmoid" else tanh_table(table_t, size)
+            self.size, self.span = size, (16 if kind == "sigmoid" else 8)
+            self.table = out_t.to_raw(table)  # res[ii] = (res_T) table[index]
+            self.info = {"table_t": str(table_t), "table_size": size}
+        elif kind == "relu":
+            self.info = {}
+        else:
+            raise Unsupported(f"layer {layer.name}: recurrent activation {kind!r} not emulated")
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        if self.kind == "relu":
+            y = np.maximum(raw, 0.0)
+            return cast_raw(y, self.in_t.frac, None, self.out_t, inplace=True).astype(np.float64)
+        return self.table[act_table_index(raw, self.in_t, self.size, self.span)]
+
+
+def _build_rnn(layer, src, out_t, out_shape, project_dir, io_type):
+    cls = layer.class_name
+    if _strategy_ok(layer) != "latency" or layer.get_attr("_weights_transposed", False):
+        raise Unsupported(f"layer {layer.name}: {cls} with the resource strategy not emulated")
+    if str(layer.get_attr("direction", "forward")) != "forward":
+        raise Unsupported(f"layer {layer.name}: {layer.get_attr('direction')} {cls} not emulated")
+    _check_product(layer)
+    structs = _structs(layer.get_attr("config_cpp", "") or "")
+    kind = cls.lower()
+    main = next((b for n, b in structs.items() if re.search(rf"typedef\s+\w+\s+ACT_CONFIG_{cls}\b", b)), None)
+    if main is None:
+        raise Unsupported(f"layer {layer.name}: {cls} config not found")
+    if (_value(main, "pytorch_order") or "false") != "false":
+        raise Unsupported(f"layer {layer.name}: PyTorch gate order not emulated")
+    n_in, n_state = int(_value(main, "n_in")), int(_value(main, "n_state"))
+    n_seq, n_seq_out = int(_value(main, "n_sequence")), int(_value(main, "n_sequence_out"))
+    acc_t = _typedef_in(layer, main, "accum_t")
+    mult = []
+    for which in ("mult_config1", "mult_config2"):
+        m = re.search(rf"typedef\s+(\w+)\s+{which}\s*;", main)
+        body = structs.get(m.group(1)) if m else None
+        if body is None:
+            raise Unsupported(f"layer {layer.name}: {which} not found")
+        if "DenseLatency" not in body:
+            raise Unsupported(f"layer {layer.name}: {which} kernel is not DenseLatency")
+        mult.append(body)
+    acts = []
+    for alias, cfg_name in (("activation_recr", f"ACT_CONFIG_{cls}"), ("activation", "ACT_CONFIG_T")):
+        m = re.search(rf"typedef\s+(\w+)\s+{cfg_name}\s*;", main)
+        acts.append((_alias(main, alias), structs.get(m.group(1), "") if m else ""))
+    n_gates = 3 if kind == "gru" else 4
+    x_t, h_t = src.type, out_t
+    if tuple(src.shape) != (n_seq, n_in) or out_shape not in ((n_state,), (n_seq_out, n_state)):
+        raise Unsupported(f"layer {layer.name}: {cls} shapes {src.shape} -> {out_shape}")
+
+    def affine(body: str, wkey: str, bkey: str, rows: int, in_t: FixedType) -> _Affine:
+        w_t, b_t, m_acc = (_typedef_in(layer, body, k) for k in ("weight_t", "bias_t", "accum_t"))
+        w = _weights(layer, wkey, w_t, project_dir).reshape(rows, n_gates * n_state)
+        b = _weights(layer, bkey, b_t, project_dir).reshape(-1)
+        return _Affine(layer.name, np.ldexp(w, w_t.frac), w_t, m_acc.to_raw(b), in_t, m_acc, acc_t)
+
+    k_in = affine(mult[0], "weight", "bias", n_in, x_t)
+    k_rec = affine(mult[1], "recurrent_weight", "recurrent_bias", n_state, h_t)
+    act_recr = _Act(layer, acts[0][0] or "", acts[0][1], acc_t, acc_t)
+    act = _Act(layer, acts[1][0] or "", acts[1][1], acc_t, acc_t)
+    act_state = _Act(layer, acts[1][0] or "", acts[1][1], h_t, acc_t) if kind == "lstm" else None
+    fa, fh = acc_t.frac, h_t.frac
+    big = max(acc_t.width, h_t.width)
+    if 2 * big + 2 >= 53 or x_t.width > 52:
+        raise Unsupported(f"layer {layer.name}: {cls} intermediate products wider than 53 bits")
+    s = n_state
+
+    def acc_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # accum_t(a + b), both accum_t
+        return cast_raw(a + b, fa, None, acc_t, inplace=True).astype(np.float64)
+
+    def gru_step(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+        tmp = k_in(x).astype(np.float64)
+        tmp_s = k_rec(h).astype(np.float64)
+        zr = act_recr(acc_sum(tmp[:, :2 * s], tmp_s[:, :2 * s]))
+        z, r = zr[:, :s], zr[:, s:]
+        state_h = cast_raw(r * tmp_s[:, 2 * s:], 2 * fa, None, acc_t, inplace=True).astype(np.float64)
+        hh = act(acc_sum(tmp[:, 2 * s:], state_h))
+        # res_T(hh * (1 - z) + h * z): hh*(1-z) in 2**-2fa units, h*z in 2**-(fh+fa)
+        f = max(2 * fa, fh + fa)
+        v = hh * (2.0**fa - z) * 2.0 ** (f - 2 * fa) + h * z * 2.0 ** (f - fh - fa)
+        return cast_raw(v, f, None, h_t, inplace=True).astype(np.float64)
+
+    def lstm_step(x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tmp = k_in(x).astype(np.float64)
+        tmp_s = k_rec(h).astype(np.float64)
+        ifo_idx = np.r_[0:2 * s, 3 * s:4 * s]
+        ifo = act_recr(acc_sum(tmp[:, ifo_idx], tmp_s[:, ifo_idx]))
+        i_g, f_g, o_g = ifo[:, :s], ifo[:, s:2 * s], ifo[:, 2 * s:]
+        cc = act(acc_sum(tmp[:, 2 * s:3 * s], tmp_s[:, 2 * s:3 * s]))
+        f = max(2 * fa, fh + fa)
+        v = cc * i_g * 2.0 ** (f - 2 * fa) + c * f_g * 2.0 ** (f - fh - fa)
+        c_new = cast_raw(v, f, None, h_t, inplace=True).astype(np.float64)
+        s_act = act_state(c_new)
+        h_new = cast_raw(o_g * s_act, 2 * fa, None, h_t, inplace=True).astype(np.float64)
+        return h_new, c_new
+
+    dt = _dtype_for(out_t)
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        m = a.shape[0]
+        xs = a.reshape(m, n_seq, n_in)
+        h = np.zeros((m, s))
+        c = np.zeros((m, s))
+        outs = []
+        for t in range(n_seq):
+            if kind == "gru":
+                h = gru_step(xs[:, t], h)
+            else:
+                h, c = lstm_step(xs[:, t], h, c)
+            if n_seq_out > 1:
+                outs.append(h)
+        y = np.stack(outs, axis=1) if n_seq_out > 1 else h
+        return y.astype(dt).reshape((m, *out_shape))
+
+    static = (_value(main, "use_static") or "true") == "true"
+    return fn, {"accum_t": str(acc_t), "recurrent_activation": acts[0][0], "activation": acts[1][0],
+                "static": static, "return_sequences": n_seq_out > 1, **{f"act_{k}": v for k, v in act.info.items()}}
+
