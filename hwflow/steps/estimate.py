@@ -2,7 +2,8 @@
 
 Every figure is an estimate and says so: ``source`` is ``estimate:<model>`` and
 ``error_label`` gives the model's cross-validated error on public hls4ml designs.
-Energy = board power x time per inference (batch-1: latency; streaming: II), with the
+Energy on three bases (issue 15, ``energy_bases``: batch-1 system, batched system, accelerator
+only; hwflow/energy). The older flat ``energy`` is board power x accelerator time (latency; streaming: II), with the
 board's power model from boards/<board>.yaml, plus QKeras QTools' chip-level
 arithmetic + memory energy as a second view.
 """
@@ -67,7 +68,7 @@ def estimate_for(ctx: Context, project: Path, board, accuracy: float | None) -> 
     modes = est["energy"]
     flat = {
         "uj_per_inference": modes["uj_per_inference"].get("batch1"),
-        "mode": "batch-1: latency x clock",
+        "mode": "accelerator only: latency x clock x board power (no driver or DMA; energy_bases has the system bases)",
         "inferences_per_joule": modes["inferences_per_joule"].get("batch1"),
         "accuracy_per_joule": modes["accuracy_per_joule"].get("batch1"),
         "streaming_uj_per_inference": modes["uj_per_inference"].get("streaming"),
