@@ -57,7 +57,6 @@ def energy_block(o: Any) -> dict[str, Any] | None:
     ii = _pick(syn.get("ii_cycles"), "max", "min") if syn_timing else est.get("ii_cycles")
     res = ((syn.get("overlay") or {}).get("ip_resources") or syn.get("resources")) if syn.get("resources") \
         else est.get("resources")
-    from .datamove import for_board  # noqa: F401  (family defaults resolved inside design_energy)
     from ..estimate.energy import io_bytes
 
     in_b, out_b = io_bytes(est["io"])
