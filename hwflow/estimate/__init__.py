@@ -133,12 +133,14 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
     warns = [f"layer {u['name']}: {_kind_label(u)} not modelled - not estimated, counted as 0; the totals "
              "are a lower bound" for u in unknown]
     if not layers:
-        warns.append("no layers found: nothing to estimate")
+        warns.append("no layers found: nothing to estimate (the project's top function calls no nnet:: layer)")
     if ctx.tool != "vivado_hls" and ctx.tool not in (calib.get("tool_support") or {}):
         warns.append(f"calibration has no {ctx.tool} designs: figures are for Vivado HLS")
     ood = out_of_domain(layers, ctx, calib)
     if unknown:
         ood = ood + ["not every layer is modelled (totals are a lower bound)"]
+    if not layers:
+        ood = ["no layers found in the project: nothing was estimated"]
     interval_80 = intervals(pred, ctx, calib, len(ood)) if layers and any(l.is_known for l in layers) else None
     if not part:
         warns.append("no FPGA part given: DSP slice width assumed (UltraScale+ DSP48E2)")
@@ -161,7 +163,7 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
         "latency_s": lat * clk * 1e-9 if clk and lat is not None else None,
         "ii_s": ii * clk * 1e-9 if clk and ii is not None else None,
         # With unknown layers the totals cover only the modelled ones (a lower bound).
-        "complete": not unknown,
+        "complete": bool(layers) and not unknown,
         "not_modelled": not_modelled,
         "interval_80": interval_80,
         "out_of_domain": ood,

@@ -40,6 +40,7 @@ KNOWN_KINDS = (
     "reshape",
     "resize",
     "slice",
+    "rnn",
 )
 
 #: Kinds whose multipliers hold trained weights (the ones reuse factors and pruning act on).
@@ -107,6 +108,11 @@ class LayerSpec:
     w_pow2: int | None = None
     w_other: int | None = None
     w_csd: float | None = None
+    # Recurrent layers (kind "rnn", op gru / lstm / simple_rnn): state size, time steps, and
+    # hls4ml's use_static (one cell reused over the time steps, its state kept between calls).
+    n_state: int = 0
+    n_timesteps: int = 1
+    rnn_static: bool = True
     notes: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- derived

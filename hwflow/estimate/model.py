@@ -139,8 +139,46 @@ def _stream_words(spec: LayerSpec) -> int:
     return max(1, math.ceil(max(1, spec.n_in) / max(1, pack)))
 
 
+def rnn_parts(spec: LayerSpec) -> list[LayerSpec]:
+    """The hardware of one GRU / LSTM / SimpleRNN cell as parts the model already knows:
+    the input kernel (n_in -> gates x n_state) and the recurrent kernel (n_state -> gates x
+    n_state) as dense layers with the layer's reuse factor and strategy, the gate activations
+    (sigmoid / tanh tables, or hard_* without tables) and the element-wise state products
+    (multipliers without constants)."""
+    from dataclasses import replace
+
+    gates = {"gru": 3, "lstm": 4}.get(spec.op or "", 1)
+    n = max(1, spec.n_state)
+    base = dict(io_type="io_parallel", reuse_factor=spec.reuse_factor, strategy=spec.strategy,
+                weight_bits=spec.weight_bits, input_bits=spec.input_bits, accum_bits=spec.accum_bits,
+                result_bits=spec.result_bits or spec.input_bits, n_nonzero=None, w_zero=None, w_pow2=None,
+                w_other=None, w_csd=None, func=spec.func, notes=[])
+    kernel = replace(spec, name=f"{spec.name}.kernel", kind="dense", op=None, n_in=max(1, spec.n_in),
+                     n_out=gates * n, n_weights=max(1, spec.n_in) * gates * n, **base)
+    recurrent = replace(spec, name=f"{spec.name}.recurrent", kind="dense", op=None, n_in=n, n_out=gates * n,
+                        n_weights=n * gates * n, **base)
+    hard = spec.implementation == "hard"
+    parts = [kernel, recurrent]
+    n_sig = (gates - 1) * n if gates > 1 else 0
+    n_tanh = (2 if gates == 4 else 1) * n
+    if n_sig:
+        parts.append(replace(spec, name=f"{spec.name}.gates", kind="activation",
+                             op="hard_sigmoid" if hard else "sigmoid", n_in=n_sig, n_out=n_sig, **base))
+    parts.append(replace(spec, name=f"{spec.name}.act", kind="activation", op="hard_tanh" if hard else "tanh",
+                         n_in=n_tanh, n_out=n_tanh, **base))
+    n_prod = {"gru": 3, "lstm": 3}.get(spec.op or "", 0) * n
+    if n_prod:
+        prod = dict(base, strategy="resource", reuse_factor=1)
+        parts.append(replace(spec, name=f"{spec.name}.products", kind="dense", op=None, n_in=1, n_out=n_prod,
+                             n_weights=n_prod, **prod))
+    return parts
+
+
 def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
     """Cycles between successive inputs of one layer (its stage interval)."""
+    if spec.kind == "rnn":
+        per_step = max(layer_ii(p, ctx, hyper) for p in rnn_parts(spec))
+        return max(1, per_step) * spec.n_timesteps
     rf = max(1, spec.reuse_factor)
     if spec.has_weights:
         m = max(1, spec.n_multipliers // max(1, spec.parallel_pixels))
@@ -206,6 +244,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         f[name] = f.get(name, 0.0) + float(v)
 
     if not spec.is_known:
+        return f
+    if spec.kind == "rnn":
+        # One recurrent cell (hls4ml reuses it over the time steps, static or not): its
+        # resources once; its latency once per time step (the state recurrence is sequential).
+        for part in rnn_parts(spec):
+            for k, v in layer_features(part, ctx, hyper).items():
+                add(k, v * spec.n_timesteps if k.startswith("lat_") else v)
         return f
     add("lut_layer", 100)
     add("ff_layer", 100)
@@ -317,6 +362,15 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         add("lut_add", par * res)
         add("ff_pipe", par * res * 2)
         add("lat_depth", 2)
+    elif spec.kind in ("global_pooling1d", "global_pooling2d") and spec.io_type == "io_stream":
+        # A streaming global pool is one running accumulator (max or sum) per channel of the
+        # stream word, updated once per pixel - not the parallel comparison tree.
+        par = max(1, spec.in_pack or spec.n_chan or 1)
+        pixels = max(1, spec.n_in // max(1, spec.n_chan or 1))
+        acc_bits = a + math.ceil(math.log2(pixels)) if spec.op != "max" else a
+        add("lut_pool", par * acc_bits)
+        add("ff_pipe", par * (acc_bits + res))
+        add("lat_depth", 1)
     elif spec.kind in ("pooling1d", "pooling2d", "global_pooling1d", "global_pooling2d"):
         pool = max(1, spec.filt_height * spec.filt_width)
         par = _parallel_elems(spec, spec.n_out) if spec.io_type == "io_parallel" else (spec.in_pack or spec.n_chan)

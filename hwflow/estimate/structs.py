@@ -69,6 +69,16 @@ _FUNC_KIND: dict[str, tuple[str, str | None]] = {
     "transpose_2d": ("reshape", None),
     "resize_nearest": ("resize", None),
     "slice_tensor1d": ("slice", None),
+    "gru_stack": ("rnn", "gru"),
+    "gru": ("rnn", "gru"),
+    "gru_static": ("rnn", "gru"),
+    "lstm_stack": ("rnn", "lstm"),
+    "lstm": ("rnn", "lstm"),
+    "lstm_static": ("rnn", "lstm"),
+    "simple_rnn": ("rnn", "simple_rnn"),
+    "simple_rnn_static": ("rnn", "simple_rnn"),
+    "simple_rnn_pytorch": ("rnn", "simple_rnn"),
+    "simple_rnn_pytorch_static": ("rnn", "simple_rnn"),
 }
 
 _ACTIVATIONS = {
@@ -146,6 +156,34 @@ def _weight_stats(spec: LayerSpec, cfg: dict[str, Any] | None) -> None:
         return  # no values, or a tensor of another shape (stale file): ignore
     spec.w_zero, spec.w_pow2, spec.w_other = int(ws["zero"]), int(ws["pow2"]), int(ws["other"])
     spec.w_csd = float(ws.get("csd_mean") or 0.0)
+
+
+def _rnn_fields(spec: LayerSpec, cfgs: dict[str, dict[str, Any]], cfg: dict[str, Any] | None,
+                fields: dict[str, Any], doc: dict[str, Any]) -> None:
+    """GRU / LSTM / SimpleRNN: sizes, the time steps, static or not, and the kernels' settings."""
+    refs = (cfg or {}).get("config_refs") or {}
+    spec.n_in = _i(fields, "n_in", default=0) or 0
+    spec.n_state = _i(fields, "n_state", "n_out", default=0) or 0
+    spec.n_timesteps = max(1, _i(fields, "n_sequence", default=1) or 1)
+    seq_out = _i(fields, "n_sequence_out", default=1) or 1
+    spec.n_out = spec.n_state * max(1, seq_out)
+    static = fields.get("use_static")
+    spec.rnn_static = bool(static) if static is not None else True
+    kernel = (cfgs.get(refs.get("mult_config1", "")) or {}).get("fields") or {}
+    ktdr = (cfgs.get(refs.get("mult_config1", "")) or {}).get("typedefs_resolved") or {}
+    rf = _i(kernel, "reuse_factor")
+    if rf and rf > 0:
+        spec.reuse_factor = rf
+    strat = kernel.get("strategy")
+    if isinstance(strat, str):
+        spec.strategy = "resource" if strat.lower().startswith("resource") else "latency"
+    spec.weight_bits = spec.weight_bits or type_bits(ktdr.get("weight_t")) or \
+        type_bits(_global_type(doc, "weight_default_t", "model_default_t"))
+    spec.accum_bits = spec.accum_bits or type_bits(ktdr.get("accum_t")) or spec.accum_bits
+    gates = {"gru": 3, "lstm": 4}.get(spec.op or "", 1)
+    spec.n_weights = gates * spec.n_state * (spec.n_in + spec.n_state)
+    acts = [str(refs.get(k) or "") for k in ("ACT_CONFIG_GRU", "ACT_CONFIG_LSTM", "ACT_CONFIG_T")]
+    spec.implementation = "hard" if any(a.startswith("hard_") for a in acts if a) else None
 
 
 def _spec_from_config(
@@ -235,6 +273,8 @@ def _spec_from_config(
         spec.n_nonzero = nnz
         spec.multiplier_limit = _i(fields, "multiplier_limit")
         _weight_stats(spec, cfg)
+    elif k == "rnn":
+        _rnn_fields(spec, cfgs, cfg, fields, doc)
     elif k in ("conv1d", "conv2d", "pointwise_conv1d", "pointwise_conv2d",
                "depthwise_conv1d", "depthwise_conv2d"):
         two_d = k.endswith("2d")

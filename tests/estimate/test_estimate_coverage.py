@@ -1,0 +1,102 @@
+"""Issue 12 item 2: every layer hls4ml 1.3 converts gets a model, and nothing is silently partial.
+
+Tiny Keras models (GRU + LSTM; a functional CNN with up-sampling, depthwise and separable
+convolutions, add / multiply / concatenate, zero-padding, global average and max pooling) are
+converted by hls4ml 1.3 (``write()``, no compile) for both io types and estimated from the
+project folder, as ``hwflow estimate --project`` does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hwflow.estimate import LayerSpec, estimate_layers
+
+
+def _gru(**kw):
+    base = dict(name="gru1", kind="rnn", op="gru", func="nnet::gru_stack", n_in=16, n_state=32, n_timesteps=20,
+                n_out=32, weight_bits=8, input_bits=8, accum_bits=16, result_bits=8, reuse_factor=1)
+    return LayerSpec(**{**base, **kw})
+
+
+def test_rnn_cell_is_counted_once_and_stepped_through_time():
+    short = estimate_layers([_gru(n_timesteps=10)], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    long = estimate_layers([_gru(n_timesteps=40)], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    assert short["complete"] and short["not_modelled"] == []
+    assert any("rnn" in r for r in short["out_of_domain"])  # no RNN in the calibration data: said
+    assert long["resources"] == short["resources"]  # one cell, reused over the time steps
+    assert long["ii_cycles"] == 4 * short["ii_cycles"]
+    assert 3.0 < long["latency_cycles"] / short["latency_cycles"] < 4.5
+    lstm = estimate_layers([_gru(op="lstm")], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    gru = estimate_layers([_gru()], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    assert lstm["resources"]["lut"] > gru["resources"]["lut"]  # four gates instead of three
+    wide = estimate_layers([_gru(n_state=64)], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    assert wide["resources"]["lut"] > 2.5 * gru["resources"]["lut"]
+
+
+def test_streaming_global_pooling_is_one_running_accumulator():
+    def gp(io):
+        return LayerSpec(name="gap", kind="global_pooling2d", op="max", func="nnet::global_pooling2d_cl",
+                         n_in=32 * 32 * 16, n_out=16, in_height=32, in_width=32, n_chan=16, n_filt=16,
+                         filt_height=32, filt_width=32, input_bits=16, result_bits=16, io_type=io,
+                         in_pack=16 if io == "io_stream" else None)
+    par = estimate_layers([gp("io_parallel")], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    stream = estimate_layers([gp("io_stream")], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    # a 16-channel accumulator vs a 1,024-input comparison tree per channel
+    assert stream["layers"][0]["lut"] * 50 < par["layers"][0]["lut"]
+    assert stream["layers"][0]["ff"] < 5000
+    assert stream["ii_cycles"] == 32 * 32  # one pixel per cycle
+
+
+def _convert(model, io_type, out):
+    hls4ml = pytest.importorskip("hls4ml")
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    hm = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(out), backend="Vitis",
+                                                    io_type=io_type, part="xczu7ev-ffvc1156-2-e")
+    hm.write()
+    from hwflow.estimate import estimate_project
+
+    return estimate_project(out)
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_hls4ml_layer_zoo_is_fully_modelled(tmp_path, io_type):
+    tf = pytest.importorskip("tensorflow")
+    L = tf.keras.layers
+    i = L.Input((8, 6), name="seq_in")
+    g = L.GRU(8, return_sequences=True, name="gru")(i)
+    x = L.LSTM(6, name="lstm")(g)
+    rnn = tf.keras.Model(i, L.Dense(4, name="d0")(x))
+    est = _convert(rnn, io_type, tmp_path / "rnn")
+    assert est["complete"] is True and est["not_modelled"] == []
+    assert [row["kind"] for row in est["layers"]] == ["rnn", "rnn", "dense"]
+    assert est["ii_cycles"] >= 8 and set(est["interval_80"]) >= {"lut", "latency_cycles"}
+
+    i = L.Input((8, 8, 3), name="img")
+    c = L.Conv2D(4, 3, padding="same", name="c1")(i)
+    p = L.MaxPooling2D(2, name="mp")(L.UpSampling2D(2, name="up")(c))
+    s = L.SeparableConv2D(4, 3, padding="same", name="sep")(L.DepthwiseConv2D(3, padding="same", name="dw")(p))
+    m = L.Multiply(name="mul")([L.Add(name="add")([s, p]), p])
+    cc = L.Concatenate(name="cat")([m, p])
+    ga = L.GlobalAveragePooling2D(name="gap")(L.ZeroPadding2D(1, name="zp")(cc))
+    gm = L.GlobalMaxPooling2D(name="gmp")(cc)
+    o = L.Activation("softmax", name="sm")(L.Dense(3, name="out")(L.Concatenate(name="cat2")([ga, gm])))
+    est = _convert(tf.keras.Model(i, o), io_type, tmp_path / "cnn")
+    assert est["complete"] is True and est["not_modelled"] == []
+    kinds = {row["kind"] for row in est["layers"]}
+    assert kinds >= {"conv2d", "resize", "pooling2d", "depthwise_conv2d", "pointwise_conv2d", "merge", "concat",
+                     "padding", "global_pooling2d", "dense", "softmax"}
+    assert all(row["known"] for row in est["layers"])
+
+
+def test_a_project_without_layer_calls_is_not_called_complete(tmp_path):
+    """hls4ml 1.3's Vitis writer emits no layer call for a lone SimpleRNN: that must not read as 0 LUT."""
+    tf = pytest.importorskip("tensorflow")
+    L = tf.keras.layers
+    i = L.Input((8, 6), name="seq_in")
+    est = _convert(tf.keras.Model(i, L.SimpleRNN(5, name="srnn")(i)), "io_parallel", tmp_path / "srnn")
+    if est["layers"]:
+        assert est["complete"] is True and est["layers"][0]["kind"] == "rnn"
+    else:
+        assert est["complete"] is False and "no layers found" in est["out_of_domain"][0]
+        assert est["interval_80"] is None
