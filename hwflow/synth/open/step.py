@@ -1,0 +1,91 @@
+"""The synth step with ``--tool open``: settings, pre-flight and run (called by hwflow/steps/synth.py).
+
+``synth/synth.json`` then holds ``{"tool": "open", "level": "open", "open": <open.json>}`` and no
+top-level ``resources``/``source``: results.json must never take these counts for a vendor
+report. results.json gets them as ``open_synth`` and ``rtl_sim`` (:func:`results_block`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+from hwflow.fileio import atomic_write_json
+
+TOOL = "open"
+
+
+def wanted(ctx: Any) -> bool:
+    """Whether this run asked for the open path (``--tool open``)."""
+    extra = getattr(ctx.options, "extra", None) or {}
+    return str(extra.get("synth_tool") or getattr(ctx.options, "synth_tool", "") or "") == TOOL
+
+
+def pipelined(ctx: Any) -> bool:
+    extra = getattr(ctx.options, "extra", None) or {}
+    return not bool(extra.get("open_comb", False))
+
+
+def settings(ctx: Any) -> dict[str, Any]:
+    """What the open synthesis reads (its cache key): tools and versions, part, clock, shape."""
+    from hwflow.synth.open.tools import open_tools_status
+
+    versions = {row["tool"]: row.get("version") for row in open_tools_status()}
+    b = ctx.board_cfg
+    return {"tool": TOOL, "versions": versions, "part": b.get("part"), "family": b.get("family"),
+            "clock_period_ns": ctx.clock_period_ns, "pipelined": pipelined(ctx)}
+
+
+def preflight(ctx: Any) -> None:
+    """Exit 3 before the flow starts when a tool is missing."""
+    from hwflow.synth.open.flow import check_tools
+
+    tools = check_tools()
+    if not getattr(ctx.options, "quiet", False):
+        used = ", ".join(f"{t.name} {t.version} ({t.origin})" for t in tools.values())
+        print(f"[synth] pre-flight (open path): {used}", flush=True)
+
+
+def run(ctx: Any) -> dict[str, Any]:
+    from hwflow.steps.convert import get_hls_model
+    from hwflow.steps.train import load_test_split
+    from hwflow.synth.open.__main__ import reference_vectors
+    from hwflow.synth.open.flow import run_open
+
+    t0 = time.monotonic()
+    synth_dir = ctx.path("synth")
+    if synth_dir.exists():
+        shutil.rmtree(synth_dir)
+    synth_dir.mkdir(parents=True)
+    x, _ = load_test_split(ctx)
+    hls_model = get_hls_model(ctx)
+    xv, yv, ref = reference_vectors(ctx.workdir, hls_model, x)
+    b = ctx.board_cfg
+    res = run_open(hls_model, xv, yv, synth_dir / "open", design=ctx.design.name, part=str(b["part"]),
+                   family=b.get("family"), clock_ns=ctx.clock_period_ns, pipelined=pipelined(ctx),
+                   reference=ref, say=ctx.log)
+    atomic_write_json(synth_dir / "open" / "open.json", res)
+    doc = {"tool": TOOL, "level": TOOL, "open": res, "duration_s": round(time.monotonic() - t0, 3)}
+    atomic_write_json(synth_dir / "synth.json", doc)
+    r = res.get("resources") or {}
+    return {"level": TOOL, "source": r.get("source"), "lut": r.get("lut"), "dsp": r.get("dsp"),
+            "rtl_sim_exact_fraction": res["rtl_sim"]["exact_fraction"]}
+
+
+def results_block(synth_json: dict[str, Any]) -> dict[str, Any]:
+    """results.json additions from an open synth.json: ``{"open_synth": ..., "rtl_sim": ...}`` or {}."""
+    o = (synth_json or {}).get("open") if isinstance(synth_json, dict) else None
+    if not isinstance(o, dict):
+        return {}
+    res = {k: v for k, v in (o.get("resources") or {}).items() if k != "cells"}
+    v = o.get("verilog") or {}
+    block = {
+        "source": res.get("source"), "architecture": o.get("architecture"), "resources": res or None,
+        "timing": o.get("timing"), "da4ml_estimate": o.get("da4ml_estimate"),
+        "verilog": {k: v.get(k) for k in ("top", "pipelined", "pipeline_stages", "latency_cycles",
+                                          "levels_per_stage", "adder_levels", "generator")},
+        "tools": {k: t.get("version") for k, t in (o.get("tools") or {}).items()},
+        "wall_s": o.get("wall_s"), "not": o.get("not"),
+    }
+    return {"open_synth": block, "rtl_sim": o.get("rtl_sim")}
