@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help=f"board (default {DEFAULT_BOARD}; with --project: the project's own part), or 'all'")
             p.add_argument("--build-dir", type=Path, default=None)
             p.add_argument("--json", action="store_true")
+            p.add_argument("--basis", default=None, choices=("batch1_system", "batched_system", "accelerator"),
+                           help="with --board all: the energy basis boards are ranked on (default batch1_system)")
             _add_run_opts(p)
         else:
             _add_common(p)
@@ -142,12 +144,17 @@ def cmd_run(args: argparse.Namespace, to: str | None = None) -> int:
     from .fileio import read_json
 
     results = read_json(ctx.path("results.json"))
+    html = ctx.reports_dir / "report.html"
+    has_report = summary.get("report") in ("ran", "cached") and html.exists()
     if args.json:
-        print_json({"steps": summary, "results": results})
+        paths = {"workdir": str(ctx.workdir), "results": str(ctx.path("results.json")),
+                 "manifest": str(ctx.path("manifest.json")),
+                 "report_html": str(html) if has_report else None,
+                 "report_md": str(ctx.reports_dir / "report.md") if has_report else None}
+        print_json({"steps": summary, "paths": paths, "results": results})
     else:
-        html = ctx.reports_dir / "report.html"
         print(f"work folder: {ctx.workdir}")
-        if summary.get("report") in ("ran", "cached") and html.exists():
+        if has_report:
             print(f"report: {html}")
     return 0
 

@@ -147,6 +147,10 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
             if only and name != only:
                 # Single-step mode (e.g. `hwflow report`): use what has run; never re-run upstream.
                 summary[name] = "cached" if cached else "not run"
+                if not cached:
+                    # As in a full run that skipped it (synth without a tool): downstream keys see it
+                    # absent, and its own stale result is not read (no entry has the key "absent").
+                    ctx.keys[name] = "absent"
                 continue
             if cached and not forced and not spec.always_run:
                 if not ctx.options.quiet:

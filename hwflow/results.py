@@ -208,6 +208,7 @@ def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
             r["csim"][k] = num(emu.get(k))
         r["csim"]["engine"] = emu.get("engine")
         r["csim"]["first_divergent_layer"] = emu.get("first_divergent_layer")
+        r["csim"]["exact_fraction_before_tables"] = num(emu.get("exact_fraction_before_tables"))
     _hardware_block(r, o)
     _energy_block(r, o)
     from .energy.flow import apply as energy_issue15

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from _tiny import tiny_design_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,3 +34,9 @@ def fixtures_dir() -> Path:
     if not d.is_dir():
         pytest.skip(f"vendor-report fixtures not found at {d} (set HWFLOW_FIXTURES or check out ../shared)")
     return d
+
+
+@pytest.fixture(scope="session")
+def tiny_yaml():
+    """:func:`tiny_design_yaml` for tests and fixtures (any scope)."""
+    return tiny_design_yaml

@@ -205,7 +205,10 @@ def _layers_by_name(doc: Any) -> dict[str, dict[str, Any]]:
     if isinstance(layers, list):
         for i, ly in enumerate(layers):
             if isinstance(ly, dict):
-                out[str(ly.get("name") or ly.get("layer") or f"layer{i}")] = ly
+                # emulate.json names each row by its hls4ml and Keras layer; either may be asked for
+                names = [ly.get(k) for k in ("name", "layer", "hls_layer", "keras_layer") if ly.get(k)]
+                for n in names or [f"layer{i}"]:
+                    out.setdefault(str(n), ly)
     elif isinstance(layers, dict):
         for k, v in layers.items():
             if isinstance(v, dict):

@@ -10,23 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from _tiny import tiny_design_yaml
 from hwflow.cli import main
 from hwflow.errors import BadInput
 from hwflow.steps.deploy import parse_target
 
-TINY = """
-name: tiny_dep
-dataset: {name: digits, max_samples: 400}
-model:
-  input_shape: [64]
-  layers:
-    - {type: dense, units: 8, name: fc1}
-    - {type: relu, name: relu1}
-    - {type: dense, units: 10, name: out}
-    - {type: softmax, name: softmax}
-quantization: {weight_bits: 6, activation_bits: 6, input: {bits: 8, integer_bits: 1}}
-training: {epochs: 2, batch_size: 64}
-"""
+TINY = tiny_design_yaml("tiny_dep", hls=False)
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +197,23 @@ def test_local_deploy_on_a_pc_exits_3(run, capsys):
     rc, out = _deploy(run, "local", capsys)
     assert rc == 3
     assert "not a usable board" in out.err
+
+
+def test_run_json_has_paths_and_report_keeps_deploy(run, capsys):
+    """Issue 16 (9): `run --json` names the work folder and report; (1): `hwflow report` after a full
+    run (synth skipped: no vendor tool) keeps the deploy results instead of calling them stale."""
+    args = [str(run["design"]), "--board", "zcu104", "--build-dir", str(run["build"])]
+    capsys.readouterr()
+    assert main(["run", *args, "--deploy", "emulated", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["paths"]["workdir"] == str(run["work"])
+    assert doc["paths"]["results"] == str(run["work"] / "results.json")
+    assert doc["paths"]["report_html"] and Path(doc["paths"]["report_html"]).is_file()
+    assert doc["steps"]["synth"] == "skipped" and doc["results"]["deploy"]
+    uj = doc["results"]["energy"]["uj_per_inference"]
+
+    assert main(["report", *args, "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["deploy"] and r["deploy"]["transport"] == "emulated"
+    assert r["provenance"]["steps"]["deploy"]["status"] == "complete"
+    assert r["energy"]["uj_per_inference"] == uj

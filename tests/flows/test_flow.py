@@ -7,22 +7,10 @@ import time
 
 import pytest
 
+from _tiny import tiny_design_yaml
 from hwflow.cli import main
 
-TINY = """
-name: tiny_mlp
-dataset: {name: digits, max_samples: 400}
-model:
-  input_shape: [64]
-  layers:
-    - {type: dense, units: 8, name: fc1}
-    - {type: relu, name: relu1}
-    - {type: dense, units: 10, name: out}
-    - {type: softmax, name: softmax}
-quantization: {weight_bits: 6, activation_bits: 6, input: {bits: 8, integer_bits: 1}}
-training: {epochs: 2, batch_size: 64}
-hls: {io_type: io_parallel, strategy: latency, reuse_factor: 1, clock_period_ns: 10}
-"""
+TINY = tiny_design_yaml("tiny_mlp")
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,11 @@ import sys
 
 import numpy as np
 
+from _tiny import tiny_design_yaml
 from hwflow.cli import main
 
-TINY = """
-name: tiny_conc
-dataset: {name: digits, max_samples: 300}
-model:
-  input_shape: [64]
-  layers:
-    - {type: dense, units: 6, name: fc1}
-    - {type: relu, name: relu1}
-    - {type: dense, units: 10, name: out}
-training: {epochs: 1}
-"""
+TINY = tiny_design_yaml("tiny_conc", max_samples=300, units=6, softmax=False, quantization=False,
+                        epochs=1, batch_size=None, hls=False)
 
 WORKER = r"""
 import json, sys

@@ -14,21 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from _tiny import tiny_design_yaml
 from hwflow.fileio import atomic_write_json
 from hwflow.flow import workdir_lock
 
-TINY = """
-name: tiny_kill
-dataset: {name: digits, max_samples: 400}
-model:
-  input_shape: [64]
-  layers:
-    - {type: dense, units: 8, name: fc1}
-    - {type: relu, name: relu1}
-    - {type: dense, units: 10, name: out}
-    - {type: softmax, name: softmax}
-training: {epochs: 2, batch_size: 64}
-"""
+TINY = tiny_design_yaml("tiny_kill", quantization=False, hls=False)
 
 
 def _hwflow(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:

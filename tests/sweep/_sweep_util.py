@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TINY_DESIGN = """
-name: tiny_sw
-dataset: {name: digits, max_samples: 300}
-model:
-  input_shape: [64]
-  layers:
-    - {type: dense, units: 8, name: fc1}
-    - {type: relu, name: relu1}
-    - {type: dense, units: 10, name: out}
-    - {type: softmax, name: softmax}
-quantization: {weight_bits: 6, activation_bits: 6, input: {bits: 8, integer_bits: 1}}
-training: {epochs: 1, batch_size: 64}
-hls: {io_type: io_parallel, strategy: latency, reuse_factor: 1, clock_period_ns: 10}
-boards:
-  zcu104: {hls: {reuse_factor: 4, clock_period_ns: 5}}
-"""
+from _tiny import tiny_design_yaml
+
+TINY_DESIGN = tiny_design_yaml("tiny_sw", max_samples=300, epochs=1,
+                               extra="boards:\n  zcu104: {hls: {reuse_factor: 4, clock_period_ns: 5}}\n")
 
 
 def write_sweep(folder: Path, text: str, name: str = "sw") -> Path:
