@@ -228,7 +228,7 @@ def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
         speed = usp_speed * speed / FAMILY_SPEED["ultrascale_plus"]
     t = (T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
          + math.ceil(math.log2(fan_in)) * t_add_ns * (0.5 + acc / 32.0)) * speed
-    return 1.0 + math.ceil(t / max(0.5, ctx.clock_ns))
+    return max(0.25, t / max(0.5, ctx.clock_ns))
 
 
 def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
@@ -310,7 +310,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # A shared multiplier of the resource strategy is its own pipeline: the weight word
             # read from memory, the selected input and the running sum are registered.
             add("ff_resmul", m * (w + a + acc))
-        add("ff_acc", m_keep * acc)  # partial sums registered at the adder tree's pipeline cuts
+        # partial sums registered at the adder tree's pipeline cuts: none when the whole
+        # multiply-add fits in one clock period (stages < 1)
+        add("ff_acc", m_keep * acc * min(1.0, stages))
         # LUT multipliers register their products; wide products cascade DSPs and register the
         # partial products in fabric. A product inside one DSP slice uses its internal registers.
         if not dspable and not const:  # constant shift-and-add products are not registered
@@ -336,8 +338,15 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
     elif spec.kind in ("activation", "softmax"):
         par = _parallel_elems(spec, spec.n_in)
         add("lut_act", par * res)
-        add("ff_pipe", par * res)
         lookups = _table_lookups(spec)
+        # A table-free activation (relu, linear, hard_*) is a LUT level or two (~1 ns): in a
+        # pipelined io_parallel function HLS chains it with its neighbours and registers its
+        # outputs only where a clock edge falls (a fraction 1 ns / clock of the time).
+        chained = spec.io_type == "io_parallel" and not lookups
+        frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns)) if chained else 1.0
+        add("ff_pipe", par * res * frac)
+        f["lat_layer"] = frac  # no stage of its own when chained
+        f["ff_layer"] = 100 * frac
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024
@@ -346,7 +355,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             add("bram_tables", copies * math.ceil(size * tb / 18432.0) + (1 if spec.kind == "softmax" else 0))
             add("lat_depth", 2)
         else:
-            add("lat_depth", 1)
+            add("lat_depth", frac)
         if spec.kind == "softmax":
             add("dsp_softmax", par * dsps_per_multiplier(tb, tb, ctx.family))
             add("lat_softmax", 1 + math.ceil(math.log2(max(2, spec.n_in))))
