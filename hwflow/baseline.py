@@ -101,11 +101,15 @@ def cli_baseline(args) -> int:
     if args.json:
         print_json(res)
     else:
+        from .energy.design import fmt_uj
+
         e = res["energy"]
         print(f"{args.device} ({res['device_name']}): batch-1 latency {res['latency_s'] * 1e6:.1f} µs, "
               f"{res['samples_per_s']:.0f} samples/s batched, accuracy {res['accuracy']:.4f}")
-        print("energy: " + (f"{e['uj_per_inference']:.3f} µJ/inference ({e['source']})" if e["uj_per_inference"]
-                            is not None else e["note"]))
+        basis = "batched_system" if e is res["batched"]["energy"] else "batch1_system"
+        print(f"energy/inference [{basis}, host {args.device}]: "
+              + (f"{fmt_uj(e['uj_per_inference'])} ({e['source']})" if e["uj_per_inference"] is not None
+                 else e["note"]))
         print(f"written: {out}")
     return 0
 

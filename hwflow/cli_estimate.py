@@ -44,60 +44,77 @@ def cli_estimate(args) -> int:
 
 
 def board_advisor(args) -> int:
-    """Rank every board: fits or not, latency, energy per inference, efficiency."""
+    """Rank every board on one named energy basis (hwflow/advisor.py): fits or not, latency,
+    energy per inference on each basis, efficiency. One progress line per board as it goes."""
+    import sys
+    import time
+
+    from .advisor import DEFAULT_BASIS, advisor_row, failed_row, fmt_util, missing_lines, other_bases_hint, rank, \
+        render_plot, table_lines
     from .config import list_boards, load_board, load_design
+    from .energy.bases import BASES, BASIS_LABEL
+    from .energy.design import fmt_uj
+    from .errors import HwflowError
+    from .fileio import read_json
     from .flow import Options, make_context, run_flow
-    from .report.plots import _plt
 
+    basis = getattr(args, "basis", None) or DEFAULT_BASIS
+    if basis not in BASES:
+        raise BadInput(f"--basis {basis}: use one of {', '.join(BASES)}")
+    say = sys.stderr if args.json else sys.stdout
+    names = list_boards()
+    print(f"[advisor] estimating {args.design} on {len(names)} boards (training once, then convert, emulate and "
+          f"estimate per board); energy ranked on basis {basis}", file=say, flush=True)
     rows = []
-    for name in list_boards():
+    for i, name in enumerate(names, 1):
         board = load_board(name)
-        design = load_design(args.design, board.name)
-        ctx = make_context(design, board, Options(quiet=True), build_dir=args.build_dir)
-        run_flow(ctx, to="estimate")
-        from .fileio import read_json
-
-        est = read_json(ctx.path("estimate.json"))
-        e = est["energy"]
-        rows.append({"board": name, "part": board.part, "fits": est["fits"]["fits"],
-                     "utilization": est["fits"]["utilization"], "latency_s": est.get("latency_s"),
-                     "uj_per_inference": e.get("uj_per_inference"), "accuracy_per_joule": e.get("accuracy_per_joule"),
-                     "source": est["source"], "power_source": e.get("power_source")})
-
-    def key(r):
-        return (not r["fits"], -(r["accuracy_per_joule"] or 0.0), r["latency_s"] or 1e9)
-
-    rows.sort(key=key)
+        print(f"[advisor] {i}/{len(names)} {name}: ", end="", file=say, flush=True)
+        t0 = time.monotonic()
+        try:
+            design = load_design(args.design, board.name)
+            ctx = make_context(design, board, Options(quiet=True), build_dir=args.build_dir)
+            run_flow(ctx, to="estimate")
+            est = read_json(ctx.path("estimate.json"))
+            emu = ctx.step_json("emulate") or {}
+            acc = emu.get("accuracy_csim", (ctx.step_json("train") or {}).get("accuracy_quantized"))
+            row = advisor_row(name, board.part, est, acc, basis)
+        except BadInput:
+            print("bad input", file=say, flush=True)
+            raise
+        except HwflowError as exc:
+            row = failed_row(name, board.part, exc.message.splitlines()[0], basis)
+        rows.append(row)
+        dt = time.monotonic() - t0
+        if row["error"]:
+            print(f"FAILED ({row['error']}) after {dt:.0f} s", file=say, flush=True)
+        else:
+            fit = {True: "fits", False: "does not fit", None: "fit unknown"}[row["fits"]]
+            e = fmt_uj(row["uj_per_inference"]) if row["uj_per_inference"] is not None else "no figure"
+            print(f"{fit} ({fmt_util(row['utilization'])}), energy/inference [{basis}] {e} ({dt:.0f} s)",
+                  file=say, flush=True)
+    rows = rank(rows)
     from .paths import reports_dir
 
     out = reports_dir() / "advisor" / Path(str(args.design)).stem
     out.mkdir(parents=True, exist_ok=True)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
-    for r in rows:
-        if r["uj_per_inference"] is None or r["latency_s"] is None:
-            continue
-        ax.scatter(r["latency_s"] * 1e6, r["uj_per_inference"], marker="o" if r["fits"] else "x", s=50)
-        ax.annotate(r["board"], (r["latency_s"] * 1e6, r["uj_per_inference"]), fontsize=8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("estimated latency (µs)")
-    ax.set_ylabel("estimated energy per inference (µJ)")
-    ax.set_title(f"Board advisor for {Path(str(args.design)).stem} (estimates; x = does not fit)")
-    fig.tight_layout()
-    fig.savefig(out / "advisor.png")
-    plt.close(fig)
-    atomic_write_json(out / "advisor.json", rows)
+    png = render_plot(rows, basis, out / "advisor.png", design=Path(str(args.design)).stem)
+    missing = missing_lines(rows, basis)
+    doc = {"design": Path(str(args.design)).stem, "basis": basis, "basis_label": BASIS_LABEL[basis],
+           "ranked_on": f"fits first, then accuracy per joule on basis {basis}", "boards": rows,
+           "missing": missing, "plot": str(png)}
+    atomic_write_json(out / "advisor.json", doc)
     if args.json:
-        print_json(rows)
-    else:
-        print(f"{'board':<12} {'fits':<5} {'max util':>8} {'latency µs':>11} {'µJ/inf':>9} {'acc/J':>10}")
-        for r in rows:
-            mu = max((v for v in r["utilization"].values() if v is not None), default=None)
-            lat = f"{r['latency_s'] * 1e6:.3f}" if r["latency_s"] else "n/a"
-            uj = f"{r['uj_per_inference']:.4g}" if r["uj_per_inference"] else "n/a"
-            apj = f"{r['accuracy_per_joule']:.4g}" if r["accuracy_per_joule"] else "n/a"
-            print(f"{r['board']:<12} {'yes' if r['fits'] else 'NO':<5} {100 * mu if mu is not None else 0:>7.1f}% "
-                  f"{lat:>11} {uj:>9} {apj:>10}")
-        print(f"(all figures are estimates: {rows[0]['source'] if rows else ''}; plot: {out / 'advisor.png'})")
+        print_json(doc)
+        return 0
+    print(f"ranked on energy basis {basis}: {BASIS_LABEL[basis]} (* column)")
+    for line in table_lines(rows, basis):
+        print(line)
+    for line in missing:
+        print(line)
+    hint = other_bases_hint(rows, basis)
+    if hint:
+        print(f"hint: {hint}")
+    src = next((r["source"] for r in rows if r["source"]), None)
+    print(f"(all figures are estimates{': ' + src if src else ''}; energy sources per board in "
+          f"{out / 'advisor.json'}; plot: {png})")
     return 0

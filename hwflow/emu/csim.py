@@ -33,6 +33,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,7 +257,7 @@ class CSim:
 
     def __init__(self, project_dir: str | os.PathLike, *, threads: int | None = None,
                  cache_dir: str | os.PathLike | None = None, cxx: str | None = None,
-                 extra_flags: tuple[str, ...] = ()) -> None:
+                 extra_flags: tuple[str, ...] = (), progress: Callable[[str], None] | None = None) -> None:
         self.project_dir = Path(project_dir).resolve()
         if not (self.project_dir / "firmware").is_dir():
             raise StepFailed(f"no firmware/ folder in {self.project_dir}: write the hls4ml project first "
@@ -274,7 +276,14 @@ class CSim:
         self.lib_path = self.cache_dir / f"{self.project}-{self.key}.so"
         self.cache_hit = self.lib_path.is_file()
         if not self.cache_hit:
+            # a first compile takes from seconds (small MLP) to minutes (large CNN): say so, not silence
+            if progress is not None:
+                progress("compiling C-sim (first time for this firmware; cached afterwards; seconds for a "
+                         "small model, a minute or more for a large one)…")
+            t0 = time.monotonic()
             self._compile()
+            if progress is not None:
+                progress(f"C-sim compiled in {time.monotonic() - t0:.0f} s")
         self.thread_safety = self._thread_safety()
         wanted = threads if threads is not None else len(os.sched_getaffinity(0))
         self.threads = max(1, int(wanted)) if self.thread_safety.safe else 1

@@ -50,9 +50,10 @@ class EmulationResult:
 
 def emulate(hls_model: Any, x: np.ndarray, *, prefer: str = "fast", verify_samples: int = 1000,
             keep_layers: bool = False, threads: int | None = None,
-            cache_dir: str | Path | None = None) -> EmulationResult:
+            cache_dir: str | Path | None = None, progress: Any = None) -> EmulationResult:
     """Run the written hls4ml project on ``x`` bit-exactly; see the module doc for the order.
 
+    ``progress``: called with a line before (and after) a first C-sim compile.
     ``keep_layers``: also return every layer's output (from the fast emulator; None on the
     C-sim path) for :func:`hwflow.emu.precision.compare`'s per-layer table.
     """
@@ -64,7 +65,7 @@ def emulate(hls_model: Any, x: np.ndarray, *, prefer: str = "fast", verify_sampl
     notes: list[str] = []
     csim: CSim | None = None
     try:
-        csim = CSim(project, threads=threads, cache_dir=cache_dir)
+        csim = CSim(project, threads=threads, cache_dir=cache_dir, progress=progress)
     except HwflowError as e:
         notes.append(f"batched C-sim unavailable: {e.message}")
 

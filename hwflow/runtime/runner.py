@@ -77,7 +77,7 @@ from .sensors import NoSensor, PowerSensor, SensorError, make_sensor, utc_now_is
 
 FORMAT = 1
 BUNDLE_KEYS = {"format", "design", "board", "bitfile", "dma", "start_ip", "io", "vectors", "driver",
-               "power", "measure", "emulation", "manifest", "notes"}
+               "power", "measure", "emulation", "manifest", "notes", "energy_model"}
 VECTOR_DEFAULTS = {"x": "vectors/x.npy", "expected": "vectors/y_csim.npy", "labels": "vectors/y_true.npy"}
 MEASURE_KEYS = {"idle_s", "warmup_s", "min_run_s", "max_run_s", "min_samples", "interval_s",
                 "target_uncertainty_w", "batch1_calls", "cooldown_s"}
@@ -355,6 +355,7 @@ def run_bundle(bundle_dir: str | os.PathLike[str], out_dir: str | os.PathLike[st
         result["comparison"] = compare_outputs(m.outputs, expected)
     if labels is not None:
         result["accuracy"]["board"] = accuracy(m.outputs, labels)
+    result["energy"] = energy_views(m.summary, emulated=emulated, emu_cfg=emu_cfg, model=b.get("energy_model"))
     result["status"] = "ok"
     if m.trace:
         write_atomic(out / "power.csv", power_csv_text(m.trace))
@@ -385,6 +386,80 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+# ---------------------------------------------------------------------------------------------
+# Energy per inference, each figure with its basis (issue 16, item 7)
+# ---------------------------------------------------------------------------------------------
+
+#: The basis of an emulated run's own timing: simulated power x this PC's wall-clock time.
+HOST_TIMING = "host_timing"
+
+
+def energy_views(m: Mapping[str, Any], *, emulated: bool, emu_cfg: Mapping[str, Any],
+                 model: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Every energy-per-inference figure of this run, each naming its basis.
+
+    Emulated: ``accelerator`` (the simulated run power x the modelled time per result, II x clock:
+    the figure the flow's deploy step reports) and ``host_timing`` (the same power x this PC's
+    wall-clock time per inference: a harness figure, not the FPGA's). On a board: the measured
+    ``batched_system`` figure (batches through the DMA, run-phase energy / inferences). Then the
+    model's three bases as the package carried them from the estimate step (``energy_model``).
+    """
+    views: list[dict[str, Any]] = []
+    e = m.get("energy_uj_per_inference")
+    if emulated:
+        sps = float(emu_cfg.get("seconds_per_sample") or 0.0)
+        p = m.get("power_active_w")
+        if sps > 0 and p is not None:
+            views.append({"basis": "accelerator", "uj_per_inference": p * sps * 1e6, "source": "emulated",
+                          "how": f"simulated run power {p:.3g} W x {fmt_seconds(sps)} per result (II x clock, "
+                                 f"{emu_cfg.get('seconds_per_sample_source') or 'modelled'})"})
+        if e is not None:
+            views.append({"basis": HOST_TIMING, "uj_per_inference": e, "source": "emulated",
+                          "how": "simulated power x this PC's wall-clock time per inference: "
+                                 "a harness figure, not the FPGA's"})
+    elif e is not None:
+        views.append({"basis": "batched_system", "uj_per_inference": e, "source": m.get("source"),
+                      "how": "measured: run-phase energy / inferences, batches through the DMA"})
+    for basis, fig in ((model or {}).get("bases") or {}).items():
+        fig = fig or {}
+        views.append({"basis": basis, "uj_per_inference": fig.get("uj"), "source": fig.get("source"),
+                      "how": "model (hwflow estimate)", "note": fig.get("note")})
+    return views
+
+
+def fmt_seconds(s: float) -> str:
+    """A duration for people, 3 significant digits, in s/ms/us/ns."""
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if abs(s) >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"
+
+
+def fmt_energy(uj: float | None) -> str:
+    """Energy for people, 3 significant digits: nJ below 1 µJ, mJ from 1000 µJ."""
+    if uj is None:
+        return "not estimated"
+    if abs(uj) < 1.0:
+        return f"{uj * 1e3:.3g} nJ"
+    if abs(uj) >= 1000.0:
+        return f"{uj / 1e3:.3g} mJ"
+    return f"{uj:.3g} uJ"
+
+
+def energy_lines(views: list[dict[str, Any]]) -> list[str]:
+    """One console line per figure: ``energy/inference [basis] value (source; how)``."""
+    if not views:
+        return ["energy/inference: not measured (no power figure)"]
+    out = []
+    for v in views:
+        val = fmt_energy(v.get("uj_per_inference")) if v.get("uj_per_inference") is not None else \
+            (v.get("note") or "not estimated")
+        src = "; ".join(x for x in (v.get("source"), v.get("how")) if x)
+        out.append(f"energy/inference [{v['basis']}]: {val}" + (f" ({src})" if src else ""))
+    return out
+
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="runner.py", description="Run an hwflow deployment bundle.")
     p.add_argument("--bundle", required=True, help="bundle folder (contains bundle.json)")
@@ -404,11 +479,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"runner: failed: {exc}\n  details: {Path(args.out) / 'deploy.json'}", file=sys.stderr)
         return exc.exit_code
     m, c = r["measurement"], r["comparison"] or {}
-    energy = m.get("energy_uj_per_inference")
-    print(f"runner: {m['n_inferences']} inferences in {m['seconds']:.3f} s"
-          + (f", exact {c.get('exact_equal')}/{c.get('samples')}" if c else "")
-          + (f", {energy:.3f} uJ/inference ({m['source']})" if energy is not None else ", energy not measured")
+    print(f"runner: {m['n_inferences']:,} inferences in {m['seconds']:.3g} s"
+          + (f", exact {c.get('exact_equal')}/{c.get('samples')} (outputs equal to C-sim)" if c else "")
           + f" -> {Path(args.out) / 'deploy.json'}")
+    for line in energy_lines(r.get("energy") or []):
+        print("  " + line)
     return 0
 
 

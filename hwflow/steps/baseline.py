@@ -44,10 +44,13 @@ def run(ctx: Context) -> dict[str, Any]:
     atomic_write_json(ctx.path("baseline.json"), res)
     c = res["cpu"]
     e1, eb = c.get("uj_per_inference_batch1"), c.get("uj_per_inference_batched")
+    from ..energy.design import fmt_uj
+
     ctx.log(f"CPU baseline ({c['device_name']}): batch 1 {c['latency_us_batch1']:.3g} µs"
-            + (f", {e1:.3g} µJ" if e1 is not None else "") + f"; batch {c['best_batch']} "
-            f"{c['throughput_per_s_batched']:,.0f}/s" + (f", {eb:.3g} µJ" if eb is not None else "")
-            + f" per inference ({c.get('source') or 'energy not measurable'}); GPU: "
+            + (f", energy/inference [batch1_system] {fmt_uj(e1)}" if e1 is not None else "")
+            + f"; batch {c['best_batch']:,} {c['throughput_per_s_batched']:,.0f}/s"
+            + (f", energy/inference [batched_system] {fmt_uj(eb)}" if eb is not None else "")
+            + f" ({c.get('source') or 'energy not measurable'}); GPU: "
             + ("measured" if "gpu" in res else (res.get("gpu_note") or "no GPU")))
     return {"cpu_latency_us_batch1": c["latency_us_batch1"], "cpu_uj_batch1": e1, "cpu_uj_batched": eb}
 

@@ -38,7 +38,7 @@ def run(ctx: Context) -> dict[str, Any]:
     hls_model = get_hls_model(ctx)
     t0 = time.monotonic()
     ctx.log(f"emulating {len(x)} test samples (engine preference: {ctx.options.engine})")
-    res = emulate(hls_model, x, prefer=ctx.options.engine, keep_layers=True)
+    res = emulate(hls_model, x, prefer=ctx.options.engine, keep_layers=True, progress=ctx.log)
     y_hw = np.asarray(res.y, dtype=np.float64).reshape(len(x), -1)
     if res.fallback:  # said once: which layer the fast engine lacks, and the engine used instead
         ctx.log(res.fallback)
@@ -47,7 +47,7 @@ def run(ctx: Context) -> dict[str, Any]:
     # C-sim is the reference: it always runs on the test vectors that deployment carries.
     n_vec = min(TEST_VECTORS, len(x))
     t1 = time.monotonic()
-    csim = CSim(ctx.path("hls"))
+    csim = CSim(ctx.path("hls"), progress=ctx.log)
     y_vec = np.asarray(csim.predict(x[:n_vec]), dtype=np.float64).reshape(n_vec, -1)
     csim_rate = n_vec / max(time.monotonic() - t1, 1e-9)
     if not np.array_equal(y_vec, y_hw[:n_vec]):
@@ -120,6 +120,6 @@ def firmware_predictor(ctx: Context):
         predict = emu.predict
     else:
         ctx.log(f"fast emulator not available for this design ({emu.reason}); using C-sim", console=False)
-        predict = CSim(ctx.path("hls")).predict
+        predict = CSim(ctx.path("hls"), progress=ctx.log).predict
     ctx.memo["firmware_predict"] = predict
     return predict

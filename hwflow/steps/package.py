@@ -102,6 +102,19 @@ def modeled_seconds_per_inference(ctx: Context) -> tuple[float | None, str | Non
     return (lat.value, lat.source) if lat.known else (None, None)
 
 
+def energy_model(ctx: Context) -> dict[str, Any] | None:
+    """The three energy bases of the model (the block results.json shows: estimate, or vendor
+    figures when synthesis ran), so the runner prints the same figures with their basis."""
+    from ..energy.flow import energy_block
+
+    block = energy_block(StepOutputs.from_context(ctx)) or {}
+    if not block.get("bases"):
+        return None
+    return {"basis": block.get("basis"),
+            "bases": {b: {k: (f or {}).get(k) for k in ("uj", "source", "note", "best_batch")}
+                      for b, f in block["bases"].items()}}
+
+
 def emulated_power(ctx: Context) -> dict[str, Any] | None:
     """The board's power model for the simulated sensor; None when the board has none.
     With the estimate's energy model (issue 15, hwflow/energy) the phases differ: idle, warm-up
@@ -181,6 +194,9 @@ def run(ctx: Context) -> dict[str, Any]:
         "emulation": {"seconds_per_sample": sps or 0.0, "seconds_per_sample_source": sps_source,
                       "power": emulated_power(ctx), "power_model": emulated_power_model(ctx)},
     }
+    model = energy_model(ctx)
+    if model:
+        bundle["energy_model"] = model
     atomic_write_json(tmp / "bundle.json", bundle)
     atomic_write_text(tmp / "README.txt", README.format(design=ctx.design.name, board=ctx.board.name,
                                                         bit="yes" if bitfile else "no (run `hwflow synth --level bitfile`)"))

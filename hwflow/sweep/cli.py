@@ -41,7 +41,10 @@ def cli_sweep(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps_json({**doc, "files": files}))
     else:
         c = doc["counts"]
-        print(f"sweep {sweep.name}: {c['ok']} ok, {c['failed']} failed of {len(doc['points'])} points "
+        infeasible = sum(1 for e in doc["points"] if e.get("status") == "ok" and e.get("feasible") is False)
+        ran = (f"{c['ok']} ran ({infeasible} of them outside the constraints: not ranked)" if infeasible
+               else f"{c['ok']} ok")
+        print(f"sweep {sweep.name}: {ran}, {c['failed']} failed of {len(doc['points'])} points "
               f"in {doc['run'].get('wall_s', 0):.0f} s ({doc['run'].get('points_cached', 0)} from cache)")
         print("Pareto front: " + (", ".join(f"p{i}" for i in doc["pareto"]) or "none"))
         for i in doc["pareto"]:

@@ -197,10 +197,31 @@ def _progress_line(sweep: Sweep, rec: dict[str, Any], done: int, total: int) -> 
         first = (rec.get("error") or "").strip().splitlines()[:1]
         return f"{head}: FAILED ({first[0] if first else 'no message'}) after {rec.get('duration_s', 0):.1f} s"
     figs = []
+    basis = ((rec.get("results") or {}).get("energy") or {}).get("basis")
     for o in sweep.spec.objectives:
         v = read_metric(o.metric, rec)
-        figs.append(f"{o.metric} {_fmt(v)}")
-    return f"{head}: ok in {rec.get('duration_s', 0):.1f} s; " + ", ".join(figs)
+        # an energy figure names its basis (results.json energy.basis), as everywhere on the console
+        figs.append(f"{o.metric} {_fmt(v)}" + (f" [{basis}]" if o.metric == "energy" and v is not None and basis
+                                                else ""))
+    verdict = fit_verdict(rec.get("results") or {}, rec.get("board"), sweep.spec.constraints)
+    return f"{head}: {verdict} in {rec.get('duration_s', 0):.1f} s; " + ", ".join(figs)
+
+
+def fit_verdict(results: dict[str, Any], board: str | None, constraints: Any) -> str:
+    """"ok" only for a point that fits its board (and the sweep's utilization limit); else what is
+    over, e.g. "does not fit pynq-z2: LUT 140 %" (issue 16: a sweep never says ok for such a point)."""
+    util = results.get("utilization") or {}
+    names = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM"}
+    over = [(names[k], v) for k, v in util.items() if k in names and isinstance(v, (int, float)) and v > 1.0]
+    if over:
+        return f"does not fit {board}: " + ", ".join(f"{n} {100 * v:.0f} %" for n, v in over)
+    limit = getattr(constraints, "max_utilization", None)
+    if getattr(constraints, "fits", False) and isinstance(limit, (int, float)) and limit < 1.0:
+        high = [(names[k], v) for k, v in util.items() if k in names and isinstance(v, (int, float)) and v > limit]
+        if high:
+            return (f"fits {board} but above the sweep's {100 * limit:.0f} % limit: "
+                    + ", ".join(f"{n} {100 * v:.0f} %" for n, v in high))
+    return "ok"
 
 
 def _fmt(v: float | None) -> str:
