@@ -106,7 +106,8 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
         raise BadInput(f"--from {start} comes after --to {to}")
     order = STEP_ORDER[: last + 1]
     summary: dict[str, str] = {}
-    with workdir_lock(ctx.workdir):
+    created = _new_folders(ctx.workdir)
+    with workdir_lock(ctx.workdir), _remove_if_failed_empty(ctx, created):
         man = load_manifest(ctx.workdir)
         man.setdefault("steps", {})
         man["design"] = ctx.design.name
@@ -174,6 +175,42 @@ def run_flow(ctx: Context, *, to: str = "report", start: str | None = None,
         save_manifest(ctx.workdir, man)
         merge_results(ctx)
     return summary
+
+
+def _new_folders(workdir: Path) -> list[Path]:
+    """The folders of ``build/<design>/<board>`` that do not exist yet (this run creates them),
+    deepest first; the build folder itself counts too."""
+    return [p for p in (workdir, workdir.parent, workdir.parent.parent) if not p.exists()]
+
+
+@contextlib.contextmanager
+def _remove_if_failed_empty(ctx: Context, created: list[Path]) -> Any:
+    """A run that fails before any step completed leaves no ``build/<design>/<board>`` folder
+    behind, but only folders this run created (issue 16, item 8). Kept: a folder holding the log
+    that the error message points at (a failed step's log is its diagnosis). Runs inside the
+    work-folder lock, so no other run is using the folder."""
+    try:
+        yield
+    except BaseException as exc:
+        if created:
+            with contextlib.suppress(Exception):
+                _remove_created(ctx, created, exc)
+        raise
+
+
+def _remove_created(ctx: Context, created: list[Path], exc: BaseException) -> None:
+    steps = load_manifest(ctx.workdir).get("steps", {})
+    if any(e.get("status") == "complete" for e in steps.values()):
+        return
+    log = getattr(exc, "log", None)
+    if log and Path(log).exists() and Path(log).resolve().is_relative_to(ctx.workdir.resolve()):
+        return
+    for p in created:
+        if p == ctx.workdir:
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                p.rmdir()  # only when empty: a parent may meanwhile hold another run's folder
 
 
 def _reuse_from_sibling(ctx: Context, spec: StepSpec, man: dict[str, Any], key: str) -> str | None:
