@@ -26,6 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from . import steps as _steps  # noqa: F401  (registers every step)
 from ._version import __version__
 from .context import Context, Options, make_context
 from .errors import BadInput, HwflowError, StepFailed, ToolMissing
@@ -39,8 +40,8 @@ __all__ = ["STEPS", "STEP_ORDER", "Context", "Options", "StepSpec", "is_cached",
 
 
 def _load_steps() -> None:
-    # Importing the steps package registers every step (registry.register).
-    from . import steps  # noqa: F401
+    """Every step is registered: importing ``hwflow.steps`` (above) registers them (registry.register)."""
+    assert all(name in STEPS for name in STEP_ORDER), f"steps not registered: {set(STEP_ORDER) - set(STEPS)}"
 
 
 def step_key(ctx: Context, spec: StepSpec) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._version import __version__
+from .energy.flow import apply as energy_issue15
 from .figures import (
     Figure,
     accuracy_per_joule,
@@ -211,7 +212,6 @@ def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
         r["csim"]["exact_fraction_before_tables"] = num(emu.get("exact_fraction_before_tables"))
     _hardware_block(r, o)
     _energy_block(r, o)
-    from .energy.flow import apply as energy_issue15
 
     acc_best = next((r["accuracy"][k] for k in reversed(ACCURACY_STAGES) if r["accuracy"].get(k) is not None), None)
     energy_issue15(r, o, acc_best)

@@ -16,10 +16,12 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..config import load_design
 from ..errors import BadInput
 from ..figures import inferences_per_joule
 from ..fileio import atomic_write_json, atomic_write_text, dumps_json, read_json
 from ..pareto import goal_of, pareto_indices
+from ..paths import default_build_dir, reports_dir
 from . import plots
 from .doc import Document, Image, Legend, Missing, Para, Section, Table, V, to_html, to_markdown
 from .extras import board_capacity
@@ -169,8 +171,6 @@ def resolve_run(spec: str, *, default_board: str = "pynq-z2", build_dir: Path | 
     A design's results are looked for in the build folder first (the newest), then in
     reports/ (a copy made by the report step).
     """
-    from ..paths import default_build_dir, reports_dir
-
     p = Path(spec)
     if p.is_file():
         return "", p
@@ -180,8 +180,6 @@ def resolve_run(spec: str, *, default_board: str = "pynq-z2", build_dir: Path | 
     board = board or default_board
     if design.endswith((".yaml", ".yml")) and Path(design).is_file():
         try:
-            from ..config import load_design
-
             design = load_design(design, board).name
         except Exception:  # a broken YAML: fall back to its stem
             design = Path(design).stem
@@ -480,8 +478,6 @@ def compare_name(labels: Iterable[str]) -> str:
 
 def cli_compare(args: Any) -> int:
     """``hwflow report --compare RUN RUN ... [--out DIR] [--json]`` (called by cli.py)."""
-    from ..paths import reports_dir
-
     specs = list(getattr(args, "compare", None) or [])
     if not specs:
         raise BadInput("--compare needs at least one RUN (DESIGN[@BOARD] or a results.json path)")

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+from ..config import load_board
 from .sources import get, num
 
 ANCHORS_FILE = Path(__file__).with_name("anchors.json")
@@ -316,8 +317,6 @@ def board_capacity(results: dict[str, Any], board: dict[str, Any] | None = None)
                 caps[k] = round(used / frac)
     if all(caps[k] is None for k in ("lut", "ff", "dsp")) and results.get("board"):
         try:
-            from ..config import load_board
-
             b = load_board(str(results["board"]))
             caps.update({k: num(v) for k, v in b.resources.model_dump().items() if k in caps})
         except Exception:  # an unknown board just leaves the capacity unknown

@@ -14,6 +14,9 @@ from typing import Any
 from ..context import Context
 from ..fileio import atomic_write_json
 from ..registry import StepSpec, register
+from ..report.extras import collect_extras
+from ..report.render import readable, render_report
+from ..results import merge_results
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
@@ -21,10 +24,6 @@ def _settings(ctx: Context) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    from ..report.extras import collect_extras
-    from ..report.render import readable, render_report
-    from ..results import merge_results
-
     t0 = time.monotonic()
     results = merge_results(ctx)
     out = ctx.reports_dir

@@ -29,7 +29,8 @@ from typing import Any
 
 from ..context import Context
 from ..errors import StepFailed
-from ..fileio import atomic_write_json, atomic_write_text
+from ..fileio import atomic_write_json, atomic_write_text, read_json
+from ..manifest import load_manifest
 from ..registry import StepSpec, register
 from ..synth.collect import build_synth_json
 from ..synth.plan import (
@@ -45,6 +46,7 @@ from ..synth.project import read_hls_project
 from ..synth.runner import CommandLog, CommandRecord, Outcome, error_lines, read_log_tail, run_logged, tail_lines
 from ..synth.scripts import render_scripts
 from ..tools import HLS_TOOLS, ToolInfo, ToolsMissing, find_tools, install_hint, missing_message, search_summary
+from .convert import backend_for
 
 _MEMO_KEY = "synth_tools"
 _PROJECT_IGNORE = ("*.so", "*.o", "*.tar.gz", "__pycache__", "*_prj", "*_vivado_accelerator", "vivado*.log",
@@ -53,8 +55,6 @@ _PROJECT_IGNORE = ("*.so", "*.o", "*.tar.gz", "__pycache__", "*_prj", "*_vivado_
 
 def _accelerator(ctx: Context) -> bool:
     """Whether convert writes hls4ml's VivadoAccelerator project (a board hls4ml knows)."""
-    from .convert import backend_for
-
     return backend_for(ctx) == "VivadoAccelerator"
 
 
@@ -107,13 +107,10 @@ def effective_level(ctx: Context) -> str:
     `hwflow package` must not redo a bitfile run at csynth); else csynth."""
     if ctx.options.synth_level:
         return ctx.options.synth_level
-    from ..manifest import load_manifest
 
     entry = load_manifest(ctx.workdir).get("steps", {}).get("synth", {})
     if entry.get("status") == "complete":
         try:
-            from ..fileio import read_json
-
             level = read_json(ctx.path("synth", "synth.json")).get("level")
             if level in ("csynth", "vsynth", "bitfile"):
                 return level

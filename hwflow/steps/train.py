@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from ..config import dataset_file, model_file
 from ..context import Context
+from ..data import load_dataset
 from ..errors import BadInput
-from ..fileio import atomic_write_json
+from ..fileio import atomic_write_json, hash_file
+from ..models import build as mb
+from ..models import train as mt
+from ..models.build import custom_objects
+from ..models.user import describe_user_model
 from ..registry import StepSpec, register
 
 
@@ -21,22 +27,15 @@ def _settings(ctx: Context) -> dict[str, Any]:
     keys = ("dataset", "model", "quantization", "pruning", "distillation", "training")
     s = {k: d.get(k) for k in keys}
     if d["model"].get("file"):
-        from ..fileio import hash_file
-
         p = _model_file(ctx)
         s["model_file_hash"] = hash_file(p) if p.exists() else None
     if d["dataset"]["name"] == "npz" and d["dataset"].get("path"):
-        from ..config import dataset_file
-        from ..fileio import hash_file
-
         p = dataset_file(ctx.design)
         s["npz_hash"] = hash_file(p) if p is not None and p.exists() else None
     return s
 
 
 def _model_file(ctx: Context) -> Path:
-    from ..config import model_file
-
     return model_file(ctx.design) or Path("")
 
 
@@ -79,8 +78,6 @@ def load_quantized_model(ctx: Context):
         return ctx.memo["qmodel"]
     import tensorflow as tf
 
-    from ..models.build import custom_objects
-
     m = tf.keras.models.load_model(ctx.path("model", "qkeras_model.h5"), custom_objects=custom_objects(),
                                    compile=False)
     ctx.memo["qmodel"] = m
@@ -107,9 +104,6 @@ def quantized_sparsity(model) -> dict[str, dict[str, Any]]:
 
 def run(ctx: Context) -> dict[str, Any]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from ..data import load_dataset
-    from ..models import build as mb
-    from ..models import train as mt
 
     d = ctx.design
     t = d.training
@@ -133,7 +127,6 @@ def run(ctx: Context) -> dict[str, Any]:
             raise BadInput(f"model.file: {p} could not be loaded as a Keras/QKeras model: {exc}") from None
         shutil.copyfile(p, mdir / ".user_model.tmp")
         os.replace(mdir / ".user_model.tmp", mdir / "qkeras_model.h5")
-        from ..models.user import describe_user_model
 
         result.update(describe_user_model(qmodel, p, mt.accuracy(qmodel, split.x_test, split.y_test), ctx.log))
         out_units = qmodel.output_shape[-1]
@@ -204,9 +197,6 @@ def _train_student(ctx: Context, split, teacher_logits) -> tuple[Any, dict[str, 
     initial weights and see the same batches. Returns (stripped model, history, pruning info).
     """
     import tensorflow as tf
-
-    from ..models import build as mb
-    from ..models import train as mt
 
     d = ctx.design
     t = d.training

@@ -21,6 +21,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from ..config import Design, _check_layer_semantics, load_board
+from ..errors import HwflowError
+from ..fileio import atomic_write_json, read_json
+from ..flow import Options, make_context, run_flow
+from ..steps.train import load_quantized_model
+from .qtools import qtools_energy
+
 POINT_FILE = "point.json"
 QTOOLS_FILE = "qtools.json"
 
@@ -64,8 +71,6 @@ def _import_tf_limited(threads: int) -> None:
 
 def run_point(task: dict[str, Any]) -> dict[str, Any]:
     """Run one point; return (and write) its record. Never raises for a failing point."""
-    from ..fileio import atomic_write_json
-
     workdir = Path(task["workdir"])
     workdir.mkdir(parents=True, exist_ok=True)
     if task.get("root"):
@@ -87,8 +92,6 @@ def run_point(task: dict[str, Any]) -> dict[str, Any]:
             results, summary = _run_flow(task, workdir)
         record.update({"status": "ok", "steps": summary, "results": results})
     except Exception as exc:  # noqa: BLE001 - a failing point is data, not a crash
-        from ..errors import HwflowError
-
         if isinstance(exc, HwflowError):
             err = str(exc)
         else:
@@ -101,10 +104,6 @@ def run_point(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_flow(task: dict[str, Any], workdir: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    from ..config import Design, _check_layer_semantics, load_board
-    from ..fileio import read_json
-    from ..flow import Options, make_context, run_flow
-
     design = Design.model_validate(task["design_data"])
     _check_layer_semantics(design, task.get("source") or "sweep point")
     if task.get("source"):
@@ -122,8 +121,6 @@ def _run_flow(task: dict[str, Any], workdir: Path) -> tuple[dict[str, Any], dict
 
 def point_results(ctx, results: dict[str, Any]) -> dict[str, Any]:
     """results.json trimmed for sweep.json, plus the training extras and the QTools energy."""
-    from ..fileio import read_json
-
     prov = results.get("provenance") or {}
     results["provenance"] = {k: prov.get(k) for k in ("hwflow", "git_commit")}
     train = ctx.step_json("train") or {}
@@ -149,10 +146,6 @@ def point_results(ctx, results: dict[str, Any]) -> dict[str, Any]:
                 cached = q
     if cached is None:
         try:
-            from ..fileio import atomic_write_json
-            from ..steps.train import load_quantized_model
-            from .qtools import qtools_energy
-
             inp = ctx.design.quantization.input
             cached = qtools_energy(load_quantized_model(ctx), inp.bits, inp.integer_bits)
             cached["train_key"] = key

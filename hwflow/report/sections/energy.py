@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...energy.compare import report_blocks
 from ...figures import accuracy_per_joule, inferences_per_joule
 from .. import plots
 from ..doc import Details, Section, Table, V
@@ -26,8 +27,6 @@ def energy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
     s = Section("energy", "Energy per inference and efficiency")
     # Issue 15: the section leads with one like-for-like table (three bases), its verdict and the
     # batch sweep (hwflow/energy/compare.py).
-    from ...energy.compare import report_blocks
-
     s.blocks.extend(report_blocks(r, ex.anchors.get("energy_per_inference", []), out))
     en = r.get("energy") or {}
     src = en.get("source")
