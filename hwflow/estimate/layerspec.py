@@ -107,6 +107,7 @@ class LayerSpec:
     w_zero: int | None = None
     w_pow2: int | None = None
     w_other: int | None = None
+    w_two: int | None = None  # of w_other: constants of two signed digits (one adder)
     w_csd: float | None = None
     # Recurrent layers (kind "rnn", op gru / lstm / simple_rnn): state size, time steps, and
     # hls4ml's use_static (one cell reused over the time steps, its state kept between calls).

@@ -269,16 +269,18 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         else:
             dspable = min(w, a) >= hyper["dsp_min_bits"]
         dpm = dsps_per_multiplier(w, a, ctx.family)
-        m_keep, m_other, w_eff = m, m, float(w)
+        m_keep, m_other, m_dsp, w_eff = m, m, m, float(w)
         if const and spec.w_other is not None and spec.kernel_nonzero:
             # Weight-aware: constants quantized to 0 vanish, powers of two are shifts (no
-            # multiplier); the rest cost about their signed digits in a shift-and-add.
+            # multiplier), two-signed-digit constants are one adder (no DSP); the rest cost
+            # about their signed digits in a shift-and-add, or a DSP.
             ratio = m / max(1, spec.kernel_nonzero)
             m_other = min(m, spec.w_other * ratio)
+            m_dsp = min(m, max(0, spec.w_other - (spec.w_two or 0)) * ratio)
             m_keep = min(m, (spec.w_other + (spec.w_pow2 or 0)) * ratio)
             w_eff = min(float(w), 1.5 * (spec.w_csd or 1.0))
         if dspable:
-            add("dsp_const" if const else "dsp_shared", (m_other if const else m) * dpm)
+            add("dsp_const" if const else "dsp_shared", (m_dsp if const else m) * dpm)
         if const:
             # Constant-weight products: shift-and-add in LUTs unless bound to a DSP; where DSPs
             # are allowed HLS keeps only part of them (small / power-of-two weights) in fabric.

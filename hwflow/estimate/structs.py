@@ -156,6 +156,7 @@ def _weight_stats(spec: LayerSpec, cfg: dict[str, Any] | None) -> None:
         return  # no values, or a tensor of another shape (stale file): ignore
     spec.w_zero, spec.w_pow2, spec.w_other = int(ws["zero"]), int(ws["pow2"]), int(ws["other"])
     spec.w_csd = float(ws.get("csd_mean") or 0.0)
+    spec.w_two = int(ws["two_digit"]) if "two_digit" in ws else None
 
 
 def _rnn_fields(spec: LayerSpec, cfgs: dict[str, dict[str, Any]], cfg: dict[str, Any] | None,

@@ -73,13 +73,14 @@ def weight_stats(values: Iterable[float], weight_type: str | None) -> dict[str, 
     """Counts of zero, power-of-two and other constants after quantization to ``weight_type``.
 
     ``csd_mean``: mean nonzero signed digits of the other constants (a product by such a
-    constant in fabric takes ``csd_mean - 1`` adders); ``bits_mean``: mean significant bits.
+    constant in fabric takes ``csd_mean - 1`` adders); ``two_digit``: how many of the others
+    have two signed digits (one adder); ``bits_mean``: mean significant bits.
     """
     vals = list(values)
     step = max(1, math.ceil(len(vals) / MAX_VALUES))
     sample = vals[::step]
     f = frac_bits(weight_type)
-    zero = pow2 = other = 0
+    zero = pow2 = other = two = 0
     csd = bits = 0
     for v in sample:
         if f is not None:
@@ -99,7 +100,9 @@ def weight_stats(values: Iterable[float], weight_type: str | None) -> dict[str, 
             pow2 += 1
         else:
             other += 1
-            csd += _csd_digits(a)
+            digits = _csd_digits(a)
+            csd += digits
+            two += digits == 2  # x * (2^i ± 2^j): one adder, never worth a DSP
             bits += a.bit_length()
     scale = len(vals) / max(1, len(sample))
     return {
@@ -107,6 +110,7 @@ def weight_stats(values: Iterable[float], weight_type: str | None) -> dict[str, 
         "zero": round(zero * scale),
         "pow2": round(pow2 * scale),
         "other": round(other * scale),
+        "two_digit": round(two * scale),
         "csd_mean": round(csd / other, 3) if other else 0.0,
         "bits_mean": round(bits / other, 3) if other else 0.0,
         "quantized_to": weight_type if f is not None else None,
