@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 DESIGN ?= digits_mlp
 BOARD ?= pynq-z2
 LEVEL ?=
+TOOL ?=
 SWEEP ?= designs/sweeps/digits_bits.yaml
 WORKERS ?= 2
 PYTEST_ARGS ?=
@@ -18,6 +19,7 @@ help:
 	@echo "make demo                 run $(DESIGN) on $(BOARD) end to end (self-installing)"
 	@echo "make test                 the test suite"
 	@echo "make emu|synth|report|estimate DESIGN=x BOARD=y [LEVEL=csynth|vsynth|bitfile]"
+	@echo "make synth TOOL=open      open path: da4ml Verilog, Verilator RTL sim, Yosys counts (no vendor tool)"
 	@echo "make sweep SWEEP=designs/sweeps/z.yaml [WORKERS=2]"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -54,7 +56,8 @@ estimate: $(STAMP)
 	$(HWFLOW) run $(DESIGN) --board $(BOARD) --to estimate
 
 synth: $(STAMP)
-	$(HWFLOW) synth $(DESIGN) --board $(BOARD) $(if $(LEVEL),--level $(LEVEL))
+	$(HWFLOW) synth $(DESIGN) --board $(BOARD) $(if $(LEVEL),--level $(LEVEL)) $(if $(TOOL),--tool $(TOOL))
+	$(if $(filter open,$(TOOL)),$(HWFLOW) report $(DESIGN) --board $(BOARD))
 
 report: $(STAMP)
 	$(HWFLOW) report $(DESIGN) --board $(BOARD)

@@ -17,9 +17,24 @@ TOOL = "open"
 
 
 def wanted(ctx: Any) -> bool:
-    """Whether this run asked for the open path (``--tool open``)."""
+    """Whether the synth step uses the open path: ``--tool open``; with no ``--tool``, whatever this
+    work folder synthesized last (so a later ``hwflow report``/``package`` keeps the open result
+    instead of treating it as stale, as ``--level`` does for the vendor path); ``--tool vendor``
+    goes back to the HLS tools."""
     extra = getattr(ctx.options, "extra", None) or {}
-    return str(extra.get("synth_tool") or getattr(ctx.options, "synth_tool", "") or "") == TOOL
+    asked = str(extra.get("synth_tool") or getattr(ctx.options, "synth_tool", "") or "")
+    if asked:
+        return asked == TOOL
+    from hwflow.fileio import read_json
+    from hwflow.manifest import load_manifest
+
+    try:
+        entry = load_manifest(ctx.workdir).get("steps", {}).get("synth", {})
+        if entry.get("status") != "complete":
+            return False
+        return read_json(ctx.path("synth", "synth.json")).get("tool") == TOOL
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def pipelined(ctx: Any) -> bool:

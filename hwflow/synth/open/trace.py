@@ -30,7 +30,7 @@ from hwflow.synth.open.fixedops import UnsupportedType, cast, check_type, kif
 #: layer classes the open path traces (hls4ml class names)
 SUPPORTED = ("Input", "Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "Activation",
              "BatchNormalization", "ApplyAlpha", "Reshape", "Pooling1D", "Pooling2D", "Softmax")
-HINT = ("the HLS path (hwflow synth --tool vivado|vitis, or hwflow estimate) takes every layer hls4ml "
+HINT = ("the HLS path (hwflow synth without --tool open; hwflow estimate) takes every layer hls4ml "
         "supports; the open path takes io_parallel dense/conv1d/conv2d, relu/linear, batchnorm, unpadded "
         "max pooling, flatten and softmax as argmax (hls.softmax: argmax)")
 
@@ -75,9 +75,9 @@ class TracedNetwork:
         return y
 
 
-def _unsupported(layer: Any, what: str) -> OpenPathUnsupported:
+def _unsupported(layer: Any, what: str, fix: str | None = None) -> OpenPathUnsupported:
     return OpenPathUnsupported(f"layer '{layer.name}' ({layer.class_name}): {what} is not supported by the "
-                               f"open path; {HINT}")
+                               f"open path{'; ' + fix if fix else ''}. {HINT[0].upper() + HINT[1:]}")
 
 
 def _types(layer: Any, *names: tuple[str, str]) -> list[FixedType]:
@@ -327,8 +327,8 @@ def trace_hls_model(hls_model: Any) -> TracedNetwork:
         elif cls == "Softmax":
             impl = str(layer.get_attr("implementation", "stable")).lower()
             if impl != "argmax":
-                raise _unsupported(layer, f"softmax implementation '{impl}' (lookup tables); set hls.softmax: "
-                                   "argmax to build the class decision")
+                raise _unsupported(layer, f"softmax implementation '{impl}' (lookup tables)",
+                                   "set hls.softmax: argmax in the design to build the class decision instead")
             vals = list(np.asarray(x._vars).ravel())
             one = float(out_t.quantize(np.array([1.0]))[0])
             onehot = _argmax_onehot(vals, one)
