@@ -34,16 +34,11 @@ MODELS = {
     "rnn": {"shape": (6, 3), "n": 800, "classes": {"GRU", "LSTM", "Activation", "Concatenate"}},
 }
 
-CASES = [
-    ("merge_act", "io_parallel", "Vivado", False),
-    ("merge_act", "io_stream", "Vitis", True),
-    ("conv2d", "io_stream", "Vitis", False),
-    ("conv2d", "io_parallel", "Vivado", True),
-    ("conv1d", "io_parallel", "Vivado", False),
-    ("conv1d", "io_stream", "Vitis", True),
-    ("rnn", "io_parallel", "Vivado", False),
-    ("rnn", "io_stream", "Vitis", True),
-]
+# one compile each; the default suite runs one io_type/backend per model, `-m slow` the rest
+DEFAULT = {("merge_act", "io_parallel", "Vivado"), ("conv2d", "io_stream", "Vitis"),
+           ("conv1d", "io_parallel", "Vivado"), ("rnn", "io_parallel", "Vivado")}
+CASES = [(m, io, be, (m, io, be) not in DEFAULT) for m in MODELS
+         for io in ("io_parallel", "io_stream") for be in ("Vivado", "Vitis")]
 
 
 def _params():
