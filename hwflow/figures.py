@@ -50,6 +50,16 @@ def num(v: Any) -> float | None:
     return None if v != v else v  # NaN is not a figure
 
 
+def pick(v: Any, *keys: str) -> Any:
+    """A tool's ``{"worst": .., "best": ..}`` -> the first of ``keys`` that is set; a number stays."""
+    if isinstance(v, dict):
+        for k in keys:
+            if v.get(k):
+                return v[k]
+        return None
+    return v
+
+
 def source_kind(source: str | None) -> str | None:
     """'vendor:vivado_hls-2019.2' -> 'vendor'; 'emulated' -> 'emulated'; None -> None."""
     if not source:

@@ -25,6 +25,7 @@ keeps the contract's ``clock_ns`` with the same value).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ._version import __version__
@@ -35,6 +36,7 @@ from .figures import (
     inferences_per_joule,
     latency_seconds,
     num,
+    pick,
     throughput_per_second,
 )
 from .fileio import atomic_write_json
@@ -61,16 +63,6 @@ def empty_results(design: str, board: str) -> dict[str, Any]:
     }
 
 
-def _pick(v: Any, *keys: str) -> Any:
-    """A tool's ``{"worst": .., "best": ..}`` -> the first of ``keys`` that is set; a number stays."""
-    if isinstance(v, dict):
-        for k in keys:
-            if v.get(k):
-                return v[k]
-        return None
-    return v
-
-
 @dataclass
 class StepOutputs:
     """What the steps produced (their JSON results), plus the two facts of the board and design
@@ -92,6 +84,7 @@ class StepOutputs:
     workdir: str | None = None                                # to read a synthesis power report
     steps_info: dict[str, Any] = field(default_factory=dict)
     tools: dict[str, Any] = field(default_factory=dict)
+    task: dict[str, Any] = field(default_factory=dict)        # dataset (+ .npz file name) the design learns
 
     @classmethod
     def from_context(cls, ctx: Any) -> StepOutputs:
@@ -105,6 +98,7 @@ class StepOutputs:
         return cls(design=ctx.design.name, board=ctx.board.name, part=ctx.board.part,
                    clock_period_ns=ctx.clock_period_ns, board_resources=ctx.board.resources.model_dump(),
                    steps_info=steps_info, tools=man.get("tools", {}), workdir=str(ctx.workdir),
+                   task=_task_of_design(ctx.design),
                    board_info={"family": ctx.board.family, "power": ctx.board.power.model_dump(),
                                "data_movement": ctx.board.data_movement.model_dump()},
                    **{s: ctx.step_json(s) or {} for s in ("train", "convert", "emulate", "estimate", "synth",
@@ -127,9 +121,9 @@ def _hardware_block(r: dict[str, Any], o: StepOutputs) -> None:
             r["utilization"][k] = (v / caps[k]) if (v is not None and caps.get(k)) else None
     lat_src = syn if (syn.get("latency_cycles") is not None and syn.get("source")) else est
     if lat_src and lat_src.get("latency_cycles") is not None:
-        cyc = num(_pick(lat_src.get("latency_cycles"), "worst", "best"))
+        cyc = num(pick(lat_src.get("latency_cycles"), "worst", "best"))
         r["latency"]["cycles"] = cyc
-        r["latency"]["ii_cycles"] = num(_pick(lat_src.get("ii_cycles"), "max", "min"))
+        r["latency"]["ii_cycles"] = num(pick(lat_src.get("ii_cycles"), "max", "min"))
         # The design runs at its target clock: latency and throughput both use it (the tool's
         # estimated clock period is shown beside it in the report, never mixed in).
         r["latency"]["seconds"] = latency_seconds(cyc, o.clock_period_ns)
@@ -187,6 +181,14 @@ def _energy_block(r: dict[str, Any], o: StepOutputs) -> None:
             r["power"]["active_w_uncertainty"] = runner_m.get("power_active_w_uncertainty")
 
 
+def _task_of_design(design: Any) -> dict[str, Any]:
+    ds = getattr(design, "dataset", None)
+    if ds is None:
+        return {}
+    path = getattr(ds, "path", None)
+    return {"dataset": ds.name, "dataset_file": Path(path).name if (ds.name == "npz" and path) else None}
+
+
 def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
     """The results.json dict from the step outputs (``provenance=False`` skips git and package
     versions, for a quick in-flow look)."""
@@ -220,6 +222,11 @@ def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
                        "packages": package_versions() if provenance else {},
                        "tools": (syn.get("tools") if syn else None) or o.tools, "steps": o.steps_info}
     r["layers"] = train.get("layers")
+    # which task the design solves: a comparison never puts different tasks on one Pareto front
+    if o.task or train.get("dataset"):
+        r["task"] = {"dataset": o.task.get("dataset") or train.get("dataset"),
+                     "dataset_file": o.task.get("dataset_file"),
+                     "classes": train.get("classes") or train.get("output_units")}
     r["hls"] = {k: conv.get(k) for k in ("backend", "io_type", "strategy", "reuse_factor", "layers")} if conv else None
     return r
 
