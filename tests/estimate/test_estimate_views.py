@@ -1,0 +1,33 @@
+"""Issue 12: an incomplete or out-of-domain estimate reads so in every text view."""
+
+from __future__ import annotations
+
+from hwflow.estimate import LayerSpec, estimate_fit, estimate_layers
+from hwflow.estimate.views import console_suffix, incomplete_note, text_lines
+
+
+def _dense(bits=8):
+    return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=64, n_out=32, weight_bits=bits,
+                     input_bits=bits, accum_bits=16, result_bits=bits, n_weights=64 * 32)
+
+
+def test_incomplete_estimate_is_said_everywhere():
+    est = estimate_layers([_dense(), LayerSpec(name="enc", kind="unknown", func="nnet::einsum_dense")],
+                          part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    assert incomplete_note(est) == "incomplete: EinsumDense not modelled (totals are a lower bound)"
+    est["fit_verdict"] = estimate_fit(est, {"lut": 1e9, "ff": 1e9, "dsp": 1e9, "bram_18k": 1e9})
+    assert est["fit_verdict"]["verdict"] == "may not fit"  # a lower bound cannot promise a fit
+    line = console_suffix(est)
+    assert "INCOMPLETE: EinsumDense not modelled" in line and "may not fit" in line
+    text = "\n".join(text_lines(est, "prj"))
+    assert "INCOMPLETE" in text and "enc (EinsumDense)" in text and "80 % interval: LUT" in text
+    assert "calibration: shipped" in text
+
+
+def test_complete_estimate_text_has_interval_and_no_warning():
+    est = estimate_layers([_dense()], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
+    assert incomplete_note(est) is None and console_suffix(est) == ""
+    text = "\n".join(text_lines(est, "prj"))
+    assert "INCOMPLETE" not in text and "outside the calibration" not in text
+    lo, hi = est["interval_80"]["lut"]
+    assert f"LUT {lo:,}–{hi:,}" in text
