@@ -136,6 +136,8 @@ def intervals(pred: dict[str, float], ctx: Any, calib: dict[str, Any], n_reasons
     for m, key in CONTRACT_KEY.items():
         if m in q and pred.get(m) is not None:
             lo, hi = interval(float(pred[m]), m, q[m], widen)
+            if m == "ii":  # a new input every cycle at best
+                lo, hi = max(1.0, lo), max(1.0, hi)
             out[key] = [round(lo), round(hi)] if m != "bram_18k" else [round(lo, 1), round(hi, 1)]
     return out
 
