@@ -28,6 +28,7 @@ from .extras import board_capacity
 from .render import readable
 from .sections import best_accuracy, fits
 from .sources import fmt_acc, fmt_energy_uj, fmt_num, fmt_pct, fmt_time, get, num, source_kind
+from .tasks import group_by_task, task_note
 
 # ------------------------------------------------------------------------------ objectives
 
@@ -385,13 +386,25 @@ def render_comparison(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("pareto_accuracy_lut.png", "pareto_accuracy_energy.png"):
-        (out / name).unlink(missing_ok=True)
+    for old in out.glob("pareto_accuracy_*.png"):
+        old.unlink(missing_ok=True)
     rows = [summarise(r["label"], r.get("results") or {}) for r in runs]
-    f_lut = pareto_front(rows, ["accuracy:max", "lut:min"])
-    f_en = pareto_front(rows, ["accuracy:max", "energy_uj:min"])
+    # one Pareto front per task (dataset, classes): accuracies of different tasks are not comparable
+    groups = group_by_task([r.get("results") or {} for r in runs])
+    for g in groups:
+        for i in g["indices"]:
+            rows[i]["task"] = g["label"]
+        sub = [rows[i] for i in g["indices"]]
+        g["front_lut"] = [g["indices"][j] for j in pareto_front(sub, ["accuracy:max", "lut:min"])]
+        g["front_en"] = [g["indices"][j] for j in pareto_front(sub, ["accuracy:max", "energy_uj:min"])]
+    f_lut = sorted(i for g in groups for i in g["front_lut"])
+    f_en = sorted(i for g in groups for i in g["front_en"])
+    note = task_note(groups, [s["label"] for s in rows])
+    if len(groups) > 1:
+        extra_cols = [*extra_cols, ("task", [s["task"] for s in rows])]
     s_tab = Section("runs", "Runs side by side")
-    s_tab.blocks += list(intro) + [_summary_table(rows, set(f_lut), set(f_en), extra_cols), Legend()]
+    s_tab.blocks += list(intro) + ([Para([note], "small")] if note else [])
+    s_tab.blocks += [_summary_table(rows, set(f_lut), set(f_en), extra_cols), Legend()]
     stages = {s["accuracy_stage"] for s in rows if s["accuracy_stage"]}
     if len(stages) > 1:
         s_tab.blocks.append(
@@ -403,34 +416,39 @@ def render_comparison(
                 "small",
             )
         )
-    s_p = Section("pareto", "Pareto fronts")
-    _pareto_block(
-        s_p,
-        rows,
-        xkey="lut",
-        src_key="resources_source",
-        front=f_lut,
-        out=out,
-        fname="pareto_accuracy_lut.png",
-        title="Accuracy vs LUTs",
-        xlabel="LUTs used (count)",
-        x_unit="",
-        label_all=label_all,
-    )
-    _pareto_block(
-        s_p,
-        rows,
-        xkey="energy_uj",
-        src_key="energy_source",
-        front=f_en,
-        out=out,
-        fname="pareto_accuracy_energy.png",
-        title="Accuracy vs energy per inference",
-        xlabel="energy per inference (J)",
-        x_unit="J",
-        scale=1e-6,
-        label_all=label_all,
-    )
+    s_p = Section("pareto", "Pareto fronts" + (" (one per task)" if len(groups) > 1 else ""))
+    for k, g in enumerate(groups):
+        sub = [rows[i] for i in g["indices"]]
+        local = {i: j for j, i in enumerate(g["indices"])}
+        suffix = "" if len(groups) == 1 else f"_task{k + 1}"
+        where = "" if len(groups) == 1 else f" — task: {g['label']}"
+        _pareto_block(
+            s_p,
+            sub,
+            xkey="lut",
+            src_key="resources_source",
+            front=[local[i] for i in g["front_lut"]],
+            out=out,
+            fname=f"pareto_accuracy_lut{suffix}.png",
+            title="Accuracy vs LUTs" + where,
+            xlabel="LUTs used (count)",
+            x_unit="",
+            label_all=label_all,
+        )
+        _pareto_block(
+            s_p,
+            sub,
+            xkey="energy_uj",
+            src_key="energy_source",
+            front=[local[i] for i in g["front_en"]],
+            out=out,
+            fname=f"pareto_accuracy_energy{suffix}.png",
+            title="Accuracy vs energy per inference" + where,
+            xlabel="energy per inference (J)",
+            x_unit="J",
+            scale=1e-6,
+            label_all=label_all,
+        )
     s_in = Section("inputs", "Inputs")
     with_path = any(r.get("path") for r in runs)
     s_in.blocks.append(
@@ -456,6 +474,10 @@ def render_comparison(
             "accuracy_vs_energy": [rows[i]["label"] for i in f_en],
         },
         "pareto_indices": {"accuracy_vs_lut": f_lut, "accuracy_vs_energy": f_en},
+        "tasks": [{"task": g["label"], "key": g["key"], "runs": [rows[i]["label"] for i in g["indices"]],
+                   "pareto": {"accuracy_vs_lut": [rows[i]["label"] for i in g["front_lut"]],
+                              "accuracy_vs_energy": [rows[i]["label"] for i in g["front_en"]]}} for g in groups],
+        "task_note": note,
         "files": {
             "html": str(out / "report.html"),
             "md": str(out / "report.md"),
@@ -492,6 +514,11 @@ def cli_compare(args: Any) -> int:
         sys.stdout.write(dumps_json(summary))
     else:
         print(f"report: {summary['files']['html']}")
-        for key, labels in summary["pareto"].items():
-            print(f"pareto ({key.replace('_', ' ')}): {', '.join(labels) if labels else 'no run has both figures'}")
+        if summary.get("task_note"):
+            print(f"note: {summary['task_note']}")
+        per_task = summary["tasks"] if len(summary["tasks"]) > 1 else [{"task": None, "pareto": summary["pareto"]}]
+        for t in per_task:
+            for key, labels in t["pareto"].items():
+                print(f"pareto ({key.replace('_', ' ')}{', task ' + t['task'] if t['task'] else ''}): "
+                      f"{', '.join(labels) if labels else 'no run has both figures'}")
     return 0

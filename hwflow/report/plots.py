@@ -393,7 +393,8 @@ def pareto(
     if not pts:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.6, 4.2))
+    # wider than the axes: the legend sits to their right, where it cannot cover a point
+    fig, ax = plt.subplots(figsize=(8.0, 4.2))
     xs = [float(p["x"]) for _, p in pts]
     logx = min(xs) > 0 and max(xs) / min(xs) > 30
     fset = set(front)
@@ -475,6 +476,7 @@ def pareto(
     ]
     if fr:
         handles.append(Line2D([], [], color="#555555", ls="--", label="Pareto front"))
-    ax.legend(handles=handles, fontsize=7, loc="lower right", frameon=False)
-    _margins(fig, left=0.8, right=0.3, top=0.35, bottom=0.6)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+              frameon=False)
+    _margins(fig, left=0.8, right=1.6, top=0.35, bottom=0.6)
     return _save(fig, out)

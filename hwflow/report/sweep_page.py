@@ -48,7 +48,7 @@ def objective_scatter(doc: Mapping[str, Any], x: Mapping[str, Any], y: Mapping[s
     if not xy:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    fig, ax = plt.subplots(figsize=(7.6, 4.2))
     boards = sorted({str(e.get("board")) for e, _, _ in xy})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for bi, board in enumerate(boards):
@@ -72,7 +72,8 @@ def objective_scatter(doc: Mapping[str, Any], x: Mapping[str, Any], y: Mapping[s
     ax.set_xlabel(_axis_label(x, [e for e, _, _ in xy]))
     ax.set_ylabel(_axis_label(y, [e for e, _, _ in xy]))
     ax.set_title(f"{doc.get('sweep') or doc.get('name') or 'sweep'}: {y['metric']} vs {x['metric']}")
-    ax.legend(fontsize=7, loc="best")
+    # outside the axes: a legend inside may cover points
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
