@@ -85,7 +85,6 @@ class StepOutputs:
     steps_info: dict[str, Any] = field(default_factory=dict)
     tools: dict[str, Any] = field(default_factory=dict)
     task: dict[str, Any] = field(default_factory=dict)        # dataset (+ .npz file name) the design learns
-    task: dict[str, Any] = field(default_factory=dict)        # dataset (+ .npz file name) the design learns
 
     @classmethod
     def from_context(cls, ctx: Any) -> StepOutputs:
@@ -99,7 +98,6 @@ class StepOutputs:
         return cls(design=ctx.design.name, board=ctx.board.name, part=ctx.board.part,
                    clock_period_ns=ctx.clock_period_ns, board_resources=ctx.board.resources.model_dump(),
                    steps_info=steps_info, tools=man.get("tools", {}), workdir=str(ctx.workdir),
-                   task=_task_of_design(ctx.design),
                    task=_task_of_design(ctx.design),
                    board_info={"family": ctx.board.family, "power": ctx.board.power.model_dump(),
                                "data_movement": ctx.board.data_movement.model_dump()},
@@ -191,14 +189,6 @@ def _task_of_design(design: Any) -> dict[str, Any]:
     return {"dataset": ds.name, "dataset_file": Path(path).name if (ds.name == "npz" and path) else None}
 
 
-def _task_of_design(design: Any) -> dict[str, Any]:
-    ds = getattr(design, "dataset", None)
-    if ds is None:
-        return {}
-    path = getattr(ds, "path", None)
-    return {"dataset": ds.name, "dataset_file": Path(path).name if (ds.name == "npz" and path) else None}
-
-
 def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
     """The results.json dict from the step outputs (``provenance=False`` skips git and package
     versions, for a quick in-flow look)."""
@@ -232,11 +222,6 @@ def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
                        "packages": package_versions() if provenance else {},
                        "tools": (syn.get("tools") if syn else None) or o.tools, "steps": o.steps_info}
     r["layers"] = train.get("layers")
-    # which task the design solves: a comparison never puts different tasks on one Pareto front
-    if o.task or train.get("dataset"):
-        r["task"] = {"dataset": o.task.get("dataset") or train.get("dataset"),
-                     "dataset_file": o.task.get("dataset_file"),
-                     "classes": train.get("classes") or train.get("output_units")}
     # which task the design solves: a comparison never puts different tasks on one Pareto front
     if o.task or train.get("dataset"):
         r["task"] = {"dataset": o.task.get("dataset") or train.get("dataset"),
