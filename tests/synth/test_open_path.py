@@ -178,3 +178,15 @@ def test_results_block_and_report_section_keep_sources_apart(opened):
     assert lut_row[3].text == "1,234" and lut_row[1].text == f"{res['resources']['lut']:,}"
     assert open_section({"estimate": r["estimate"]}) is None
     assert results_block({"level": "csynth", "resources": {"lut": 1}}) == {}
+
+
+def test_combinational_verilog_equals_csim(tiny, tmp_path):
+    """``--comb``: one combinational module, simulated without a clock; same bits."""
+    from hwflow.synth.open.flow import run_open
+
+    hls, x, y = tiny
+    res = run_open(hls, x, y, tmp_path / "open", design="tiny_comb", part="xc7z020clg400-1", family="zynq7000",
+                   clock_ns=4.0, pipelined=False, synthesize=False, say=lambda m: None)
+    assert res["rtl_sim"]["exact_fraction"] == 1.0 and not res["verilog"]["pipelined"]
+    assert "resources" not in res  # Yosys not asked for: no counts invented
+    assert "posedge" not in (tmp_path / "open" / "rtl" / "src" / "tiny_comb.v").read_text()
