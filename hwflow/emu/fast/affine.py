@@ -88,6 +88,19 @@ class _Affine:
         return acc
 
     def __call__(self, x2d: np.ndarray) -> np.ndarray:
+        acc = self._sum_products(x2d)
+        if self.has_bias:
+            acc += self.b
+        if self.wraps:
+            acc = acc.astype(np.float64, copy=False)
+            apply_overflow(acc, self.acc_t, out=acc)
+        if self.res_identity:
+            want = _dtype_for(self.res_t)
+            return acc if acc.dtype == want else acc.astype(want)
+        return cast_raw(acc, self.acc_t.frac, self.acc_range, self.res_t, inplace=True)
+
+    def _sum_products(self, x2d: np.ndarray) -> np.ndarray:
+        """sum_i accum_t(x_i * w_ij) in accumulator codes (before the bias)."""
         if self.per_product:
             xs = x2d.astype(np.float64, copy=False)
             acc = np.zeros((x2d.shape[0], self.w.shape[1]), dtype=np.float64)
@@ -104,19 +117,32 @@ class _Affine:
                 acc = acc.astype(self.acc_dtype)
             if self.shift:
                 acc *= acc.dtype.type(2.0**self.shift)
-        if self.has_bias:
-            acc += self.b
-        if self.wraps:
-            acc = acc.astype(np.float64, copy=False)
-            apply_overflow(acc, self.acc_t, out=acc)
-        if self.res_identity:
-            want = _dtype_for(self.res_t)
-            return acc if acc.dtype == want else acc.astype(want)
-        return cast_raw(acc, self.acc_t.frac, self.acc_range, self.res_t, inplace=True)
+        return acc
+
+
+class _DepthwiseAffine(_Affine):
+    """The depthwise kernel: the block-diagonal weights of :class:`_Affine` (for its bounds, fusion
+    and matrix path), but products rounded one by one are formed only where a weight is (one
+    output channel per input), ``(M, P, C) * (P, C)`` in one vectorised pass."""
+
+    def __init__(self, *args: Any, w_pc: np.ndarray, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.w_pc = np.asarray(w_pc, dtype=np.float64)  # raw weight codes, (P, C)
+
+    def _sum_products(self, x2d: np.ndarray) -> np.ndarray:
+        if not self.per_product:
+            return super()._sum_products(x2d)
+        p, c = self.w_pc.shape
+        w = self.__dict__.get("_w_scaled")
+        if w is None:  # weights pre-scaled to accumulator units (a power of two: exact)
+            w = self.__dict__.setdefault("_w_scaled", self.w_pc * 2.0**self.shift)
+        prod = x2d.astype(np.float64).reshape(-1, p, c) * w
+        _round_inplace(prod, self.acc_t.rounding)
+        return prod.sum(axis=1)  # exact: integers below 2**53 (checked by _Affine)
 
 
 def _affine_for(layer: Any, src: Tensor, out_t: FixedType, project_dir: Path | None,
-                w_full: np.ndarray) -> _Affine:
+                w_full: np.ndarray, w_pc: np.ndarray | None = None) -> _Affine:
     _check_product(layer)
     w_t = _cfg_type(layer, "weight_t", "weight_t")
     b_t = _cfg_type(layer, "bias_t", "bias_t")
@@ -124,6 +150,8 @@ def _affine_for(layer: Any, src: Tensor, out_t: FixedType, project_dir: Path | N
     b = _weights(layer, "bias", b_t, project_dir).reshape(-1)
     w_raw = np.ldexp(w_full, w_t.frac)
     b_acc_raw = acc_t.to_raw(b)  # (accum_t) bias
+    if w_pc is not None:  # depthwise: (P, C) weight codes beside the block-diagonal matrix
+        return _DepthwiseAffine(layer.name, w_raw, w_t, b_acc_raw, src.type, acc_t, out_t, w_pc=w_pc)
     return _Affine(layer.name, w_raw, w_t, b_acc_raw, src.type, acc_t, out_t)
 
 
@@ -217,7 +245,8 @@ def _build_depthwise(layer, src, out_t, out_shape, project_dir, io_type):
     w = w.reshape(kh * kw, c)
     full = np.zeros((kh * kw, c, c))
     full[:, np.arange(c), np.arange(c)] = w  # input (p, ch) feeds output ch only
-    aff = _affine_for(layer, src, out_t, project_dir, full.reshape(kh * kw * c, c))
+    aff = _affine_for(layer, src, out_t, project_dir, full.reshape(kh * kw * c, c),
+                      w_pc=np.ldexp(w, w_t.frac))
     ih, iw = g["in_height"], g["in_width"]
     oh, ow = g["out_height"], g["out_width"]
     sh, sw = g["stride_height"], g["stride_width"]
