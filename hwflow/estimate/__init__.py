@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,7 @@ from .layerspec import LayerSpec
 from .interval import fit_verdict, intervals, out_of_domain
 from .model import MODEL_NAME, make_context, predict
 from .project import ProjectParseError, layers_from_project, read_project
+from .store import user_calibration_path
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 _log = logging.getLogger(__name__)
@@ -58,11 +60,7 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
     """The calibration estimates use: ``path`` if given; else the user's own (written by
     ``hwflow estimate --recalibrate``, in the cache) unless ``HWFLOW_CALIBRATION=shipped``;
     else the shipped ``calibration.json`` (``bench/estimator.py --fit``); priors if none exists."""
-    import os
-
     if path is None and os.environ.get("HWFLOW_CALIBRATION", "").lower() != "shipped":
-        from .store import user_calibration_path
-
         up = user_calibration_path()
         if up.is_file():
             try:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import Design
+from .interval import FLOOR, conformal_quantiles, interval, log_residuals
 from .model import (
     DEFAULT_HYPER,
     FEATURES,
@@ -331,8 +332,6 @@ def in_sample(designs: Sequence[Design], calib: dict[str, Any]) -> dict[str, Any
 
 def cv_residuals(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, np.ndarray]:
     """Log residuals (see :mod:`hwflow.estimate.interval`) of the held-out predictions of ``cv``."""
-    from .interval import log_residuals
-
     rows = {r["design"]: r for r in cv["per_design"]}
     out = {}
     for m in METRIC_ORDER:
@@ -344,8 +343,6 @@ def cv_residuals(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, np.
 
 def conformal_calibration(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
     """Interval quantiles from all held-out residuals (what calibration.json stores)."""
-    from .interval import conformal_quantiles
-
     return conformal_quantiles(cv_residuals(designs, cv), [d.repo for d in designs],
                                [d.tool or "vivado_hls" for d in designs])
 
@@ -353,8 +350,6 @@ def conformal_calibration(designs: Sequence[Design], cv: dict[str, Any]) -> dict
 def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
     """Honest coverage of the 80 % interval: each repository's designs get quantiles calibrated
     on the other repositories' held-out residuals only; returns coverage and median hi/lo."""
-    from .interval import FLOOR, conformal_quantiles, interval
-
     res = cv_residuals(designs, cv)
     rows = {r["design"]: r for r in cv["per_design"]}
     repos = [d.repo for d in designs]
@@ -391,8 +386,6 @@ def calibration_document(designs: Sequence[Design], *, progress: Any = None, nam
     error it publishes and the residuals its intervals are calibrated on), the full fit, the
     interval quantiles and the calibration domain. Returns (document, cv, interval coverage).
     With ``hyper`` the hyperparameters are kept fixed (no grid search: quicker, slightly optimistic)."""
-    from .interval import domain_of
-    from .model import MODEL_NAME as _MODEL
 
     used = list(designs)
     search = hyper is None
@@ -402,7 +395,7 @@ def calibration_document(designs: Sequence[Design], *, progress: Any = None, nam
     calib = fit(used, search=search, hyper=hyper)
     coverage = interval_coverage(used, cv)
     n_user = sum(1 for d in used if d.extra.get("user"))
-    doc = {"model": _MODEL, "name": name, "hyper": calib["hyper"], "coef": calib["coef"],
+    doc = {"model": MODEL_NAME, "name": name, "hyper": calib["hyper"], "coef": calib["coef"],
            "tool_coef": calib.get("tool_coef", {}), "tool_support": calib.get("tool_support", {}),
            "conformal": conformal_calibration(used, cv), "domain": domain_of(used),
            "calibration_data": {"shipped": len(used) - n_user, "user": n_user},
@@ -411,3 +404,18 @@ def calibration_document(designs: Sequence[Design], *, progress: Any = None, nam
                   "n_repositories": len({d.repo for d in used}), "per_metric": cv["per_metric"]},
            "trained_on": sorted(d.folder for d in used)}
     return doc, cv, coverage
+
+
+def domain_of(designs: Sequence[Any]) -> dict[str, Any]:
+    """What the calibration data covers (stored in calibration.json, checked by ``out_of_domain``)."""
+    kinds, families, tools, wbits = set(), set(), set(), []
+    for d in designs:
+        ctx = _context(d)
+        families.add(ctx.family.name)
+        tools.add(ctx.tool)
+        for layer in d.layers:
+            kinds.add(layer.kind)
+            if layer.has_weights and layer.weight_bits:
+                wbits.append(int(layer.weight_bits))
+    return {"layer_kinds": sorted(kinds), "families": sorted(families), "tools": sorted(tools),
+            "weight_bits": [min(wbits), max(wbits)] if wbits else None}

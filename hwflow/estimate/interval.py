@@ -88,23 +88,6 @@ def quantiles_for(calib: dict[str, Any], tool: str) -> dict[str, Any] | None:
     return conf.get(tool) or conf.get("all")
 
 
-def domain_of(designs: Sequence[Any]) -> dict[str, Any]:
-    """What the calibration data covers (stored in calibration.json, checked by ``out_of_domain``)."""
-    from .fit import _context
-
-    kinds, families, tools, wbits = set(), set(), set(), []
-    for d in designs:
-        ctx = _context(d)
-        families.add(ctx.family.name)
-        tools.add(ctx.tool)
-        for layer in d.layers:
-            kinds.add(layer.kind)
-            if layer.has_weights and layer.weight_bits:
-                wbits.append(int(layer.weight_bits))
-    return {"layer_kinds": sorted(kinds), "families": sorted(families), "tools": sorted(tools),
-            "weight_bits": [min(wbits), max(wbits)] if wbits else None}
-
-
 def out_of_domain(layers: Sequence[LayerSpec], ctx: Any, calib: dict[str, Any]) -> list[str]:
     """Reasons why a design lies outside the calibration data (empty when inside)."""
     dom = calib.get("domain") or {}

@@ -23,14 +23,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..paths import cache_dir
 from .dataset import TABLE_SCHEMA, Design, design_from_entry, design_to_entry, load_table
+from .fit import calibration_document, usable
+from .project import ProjectParseError, layers_from_project
 
 USER_REPO = "user:own-runs"
+SHIPPED_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 def store_dir() -> Path:
-    from ..paths import cache_dir
-
     return cache_dir() / "calibration"
 
 
@@ -66,8 +68,6 @@ def record_run(project_dir: str | Path, report: dict[str, Any], *, tool: str | N
                label: str | None = None) -> Path | None:
     """Store one (project features, vendor figures) pair; returns the file, or None when the
     report has no HLS resources or the project cannot be read. Idempotent per project+report."""
-    from .project import ProjectParseError, layers_from_project
-
     truth = vendor_truth(report)
     if not truth:
         return None
@@ -137,8 +137,6 @@ def recalibrate(with_files: list[str | Path] | None = None, *, progress: Any = N
     Returns a summary (designs, user runs, held-out error, interval coverage, path).
     ``quick`` keeps the shipped hyperparameters (no grid search; seconds instead of a minute or two).
     """
-    from .fit import calibration_document, usable
-
     user = stored_runs() + load_with(list(with_files or []))
     if not user:
         raise ValueError("no user runs to calibrate on: run `hwflow synth` with a vendor tool first, "
@@ -147,9 +145,7 @@ def recalibrate(with_files: list[str | Path] | None = None, *, progress: Any = N
     n_user = sum(1 for d in used if d.extra.get("user"))
     hyper = None
     if quick:
-        from . import CALIBRATION_PATH
-
-        hyper = json.loads(CALIBRATION_PATH.read_text()).get("hyper")
+        hyper = json.loads(SHIPPED_CALIBRATION.read_text()).get("hyper")
     doc, cv, coverage = calibration_document(used, progress=progress, name="user", hyper=hyper)
     path = user_calibration_path()
     doc["_path"] = str(path)

@@ -4,7 +4,12 @@ interval are said the same way everywhere and never silently dropped."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from ..errors import BadInput
+from ..fileio import print_json
+from .store import recalibrate
 
 _RES = (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram_18k", "BRAM18K"))
 
@@ -93,11 +98,6 @@ def text_lines(est: dict[str, Any], label: str) -> list[str]:
 def recalibrate_cli(with_files: list[str] | None, as_json: bool = False) -> int:
     """``hwflow estimate --recalibrate [--with FILE ...]``: exit 0 done, 2 bad input (no runs,
     unreadable --with file)."""
-    import sys
-
-    from ..errors import BadInput
-    from .store import recalibrate
-
     def progress(msg: str) -> None:
         if not as_json:
             print(f"  recalibrate: {msg}", file=sys.stderr, flush=True)
@@ -107,8 +107,6 @@ def recalibrate_cli(with_files: list[str] | None, as_json: bool = False) -> int:
     except ValueError as exc:
         raise BadInput(f"estimate --recalibrate: {exc}") from None
     if as_json:
-        from ..fileio import print_json
-
         print_json(summary)
         return 0
     print(f"calibration written: {summary['path']}")
