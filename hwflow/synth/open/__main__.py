@@ -15,28 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hwflow.errors import HwflowError, ToolMissing
-
-TEST_VECTORS = 512
-
-
-def reference_vectors(workdir: Path, hls_model: Any, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """(inputs, outputs the firmware must give, reference name) for the deployment test vectors."""
-    npz = workdir / "emulate_outputs.npz"
-    if npz.is_file():
-        with np.load(npz, allow_pickle=False) as z:
-            if "y_csim_vectors" in z:
-                y = np.asarray(z["y_csim_vectors"], dtype=np.float64)
-                return x_test[:len(y)], y, "C-sim"
-    from hwflow.emu.fast import FastEmulator
-    emu = FastEmulator.from_hls_model(hls_model)
-    n = min(TEST_VECTORS, len(x_test))
-    if emu.supported:
-        return x_test[:n], emu.predict(x_test[:n]), "bit-exact emulator"
-    from hwflow.emu.csim import CSim
-    return x_test[:n], np.asarray(CSim(workdir / "hls").predict(x_test[:n]), dtype=np.float64), "C-sim"
 
 
 def run_design(design: str, board: str, *, build_dir: Path | None = None, pipelined: bool = True,
@@ -44,7 +23,7 @@ def run_design(design: str, board: str, *, build_dir: Path | None = None, pipeli
     from hwflow.config import load_board, load_design
     from hwflow.context import Options, make_context
     from hwflow.fileio import atomic_write_json
-    from hwflow.synth.open.flow import check_tools, run_open
+    from hwflow.synth.open.flow import check_tools, reference_vectors, run_open
 
     check_tools(yosys=synthesize)  # exit 3 before anything slow
     ctx = make_context(load_design(design, board), load_board(board), Options(quiet=quiet), build_dir)

@@ -25,6 +25,27 @@ ARCHITECTURE = ("da4ml distributed arithmetic: every constant matrix-vector prod
                 "multiplier-free adder graph (0 DSP) - not hls4ml's HLS architecture")
 BASIS = "pre-placement netlist cells from Yosys synth_xilinx (no Vivado optimisation, no place and route)"
 DELAY_BASIS = "logic only (cell delays of Yosys' Xilinx cell library), no routing"
+TEST_VECTORS = 512  # as many as the deployment package carries (emulate step)
+
+
+def reference_vectors(workdir: Path, hls_model: Any, x_test: np.ndarray, *, csim_vectors: bool = True
+                      ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(inputs, outputs the firmware must give, reference name) for the deployment test vectors:
+    the emulate step's C-sim outputs when ``csim_vectors`` (the caller knows they are current),
+    else the bit-exact emulator's (or C-sim's, when the emulator does not cover the model)."""
+    npz = workdir / "emulate_outputs.npz"
+    if csim_vectors and npz.is_file():
+        with np.load(npz, allow_pickle=False) as z:
+            if "y_csim_vectors" in z:
+                y = np.asarray(z["y_csim_vectors"], dtype=np.float64)
+                return x_test[:len(y)], y, "C-sim"
+    from hwflow.emu.fast import FastEmulator
+    emu = FastEmulator.from_hls_model(hls_model)
+    n = min(TEST_VECTORS, len(x_test))
+    if emu.supported:
+        return x_test[:n], emu.predict(x_test[:n]), "bit-exact emulator"
+    from hwflow.emu.csim import CSim
+    return x_test[:n], np.asarray(CSim(workdir / "hls").predict(x_test[:n]), dtype=np.float64), "C-sim"
 
 
 def check_tools(*, yosys: bool = True) -> dict[str, Any]:

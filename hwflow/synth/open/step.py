@@ -65,8 +65,7 @@ def preflight(ctx: Any) -> None:
 def run(ctx: Any) -> dict[str, Any]:
     from hwflow.steps.convert import get_hls_model
     from hwflow.steps.train import load_test_split
-    from hwflow.synth.open.__main__ import reference_vectors
-    from hwflow.synth.open.flow import run_open
+    from hwflow.synth.open.flow import reference_vectors, run_open
 
     t0 = time.monotonic()
     synth_dir = ctx.path("synth")
@@ -75,7 +74,7 @@ def run(ctx: Any) -> dict[str, Any]:
     synth_dir.mkdir(parents=True)
     x, _ = load_test_split(ctx)
     hls_model = get_hls_model(ctx)
-    xv, yv, ref = reference_vectors(ctx.workdir, hls_model, x)
+    xv, yv, ref = reference_vectors(ctx.workdir, hls_model, x, csim_vectors=ctx.step_json("emulate") is not None)
     b = ctx.board_cfg
     res = run_open(hls_model, xv, yv, synth_dir / "open", design=ctx.design.name, part=str(b["part"]),
                    family=b.get("family"), clock_ns=ctx.clock_period_ns, pipelined=pipelined(ctx),
