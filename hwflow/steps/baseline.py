@@ -12,8 +12,12 @@ import os
 from typing import Any
 
 from ..context import Context
+from ..energy.baseline_run import gpu_status, run_host_baselines
+from ..energy.cpu import cpu_model_name
+from ..energy.design import fmt_uj
 from ..fileio import atomic_write_json
 from ..registry import StepSpec, register
+from .train import load_quantized_model, load_test_split
 
 
 def _budget() -> float:
@@ -24,17 +28,11 @@ def _budget() -> float:
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
-    from ..energy.baseline_run import gpu_status
-    from ..energy.cpu import cpu_model_name
-
     return {"budget_s": _budget(), "cpu": cpu_model_name(), "logical_cpus": os.cpu_count(),
             "gpu": gpu_status().get("present"), "tdp_override": os.environ.get("HWFLOW_CPU_TDP_W")}
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    from ..energy.baseline_run import run_host_baselines
-    from .train import load_quantized_model, load_test_split
-
     model = load_quantized_model(ctx)
     x, y = load_test_split(ctx)
     ctx.log(f"baseline: the trained model with TensorFlow on this host, batches 1 ... 65,536 "
@@ -44,7 +42,6 @@ def run(ctx: Context) -> dict[str, Any]:
     atomic_write_json(ctx.path("baseline.json"), res)
     c = res["cpu"]
     e1, eb = c.get("uj_per_inference_batch1"), c.get("uj_per_inference_batched")
-    from ..energy.design import fmt_uj
 
     ctx.log(f"CPU baseline ({c['device_name']}): batch 1 {c['latency_us_batch1']:.3g} µs"
             + (f", energy/inference [batch1_system] {fmt_uj(e1)}" if e1 is not None else "")

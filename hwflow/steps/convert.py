@@ -16,7 +16,10 @@ from typing import Any
 
 from ..context import Context
 from ..fileio import atomic_write_json, hash_tree
+from ..hlsconfig import converter_kwargs, has_quantizers, hls_config_for, repair_model_graph, with_bridge_safe_inputs
+from ..models.build import custom_objects
 from ..registry import StepSpec, register
+from .train import load_quantized_model
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
@@ -34,8 +37,6 @@ def backend_for(ctx: Context) -> str:
 
 def hls_config(ctx: Context, model) -> dict[str, Any]:
     """hls4ml config with every precision derived from the QKeras quantizers (bit-exact C-sim)."""
-    from ..hlsconfig import hls_config_for
-
     h = ctx.design.hls
     inp = ctx.design.quantization.input
     default = ctx.design.quantization.default
@@ -63,9 +64,6 @@ def convert_model(ctx: Context, model, output_dir: Path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import hls4ml
 
-    from ..hlsconfig import converter_kwargs, with_bridge_safe_inputs
-    from ..models.build import custom_objects
-
     model, renamed = with_bridge_safe_inputs(model, custom_objects())
     for old, new in renamed.items():
         if not ctx.memo.get(f"renamed:{old}"):
@@ -82,7 +80,6 @@ def convert_model(ctx: Context, model, output_dir: Path):
     else:
         kwargs.update(backend="Vitis")
     hls_model = hls4ml.converters.convert_from_keras_model(model, **kwargs)
-    from ..hlsconfig import repair_model_graph
 
     cfg.setdefault("hwflow", {}).setdefault("notes", []).extend(repair_model_graph(hls_model))
     return hls_model, cfg
@@ -92,7 +89,6 @@ def get_hls_model(ctx: Context):
     """The ModelGraph of the converted design (rebuilt in memory when this process has none)."""
     if "hls_model" in ctx.memo:
         return ctx.memo["hls_model"]
-    from .train import load_quantized_model
 
     model = load_quantized_model(ctx)
     hls_model, _ = convert_model(ctx, model, ctx.path("hls"))
@@ -118,8 +114,6 @@ def layer_precisions(hls_model) -> list[dict[str, Any]]:
 def model_kind(ctx: Context, model, cfg: dict[str, Any]) -> dict[str, Any]:
     """What kind of model this is ("QKeras model" / "float Keras model"), which layers run at a
     precision the design chose rather than the model's quantizers; warns once for a float model."""
-    from ..hlsconfig import has_quantizers
-
     meta = cfg.get("hwflow", {})
     floats = list(meta.get("float_layers") or [])
     quantized = has_quantizers(model)
@@ -137,8 +131,6 @@ def model_kind(ctx: Context, model, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    from .train import load_quantized_model
-
     model = load_quantized_model(ctx)
     out = ctx.path("hls")
     tmp = ctx.path(".hls.tmp")

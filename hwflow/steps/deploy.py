@@ -27,9 +27,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..context import Context
+from ..energy.design import fmt_uj
 from ..errors import BadInput, StepFailed, ToolMissing, Unreachable
 from ..fileio import atomic_write_json, read_json
 from ..registry import StepSpec, register
+from ..runtime.runner import BundleError, RunFailed, run_bundle
+from .emulate import firmware_predictor
 
 SAFE_REMOTE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 SAFE_DIR = re.compile(r"^[A-Za-z0-9_./~-]+$")
@@ -87,8 +90,6 @@ def _preflight(ctx: Context) -> None:
 
 def get_predict(ctx: Context):
     """The firmware's bit-exact emulator (fast when supported, else batched C-sim)."""
-    from .emulate import firmware_predictor
-
     return firmware_predictor(ctx)
 
 
@@ -134,8 +135,6 @@ def run(ctx: Context) -> dict[str, Any]:
 
 
 def _run_emulated(ctx: Context, pkg: Path, out: Path) -> dict[str, Any]:
-    from ..runtime.runner import BundleError, RunFailed, run_bundle
-
     predict = get_predict(ctx)
     try:
         return run_bundle(pkg, out, emulated=True, predict=predict, quick=True)
@@ -248,8 +247,6 @@ def _fmt_acc(v: Any) -> str:
 
 
 def _fmt_uj(v: Any) -> str:
-    from ..energy.design import fmt_uj
-
     return fmt_uj(v if isinstance(v, (int, float)) else None)
 
 

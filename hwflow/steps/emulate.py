@@ -14,9 +14,15 @@ from typing import Any
 import numpy as np
 
 from ..context import Context
+from ..emu.csim import CSim
+from ..emu.fast import FastEmulator
+from ..emu.precision import compare, format_layer_table
+from ..emu.run import emulate
 from ..errors import StepFailed
 from ..fileio import atomic_write_json
 from ..registry import StepSpec, register
+from .convert import get_hls_model
+from .train import load_quantized_model, load_test_split, save_npz
 
 TEST_VECTORS = 512  # samples carried by the deployment package (and always C-simulated)
 
@@ -26,12 +32,6 @@ def _settings(ctx: Context) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    from ..emu.csim import CSim
-    from ..emu.precision import compare, format_layer_table
-    from ..emu.run import emulate
-    from .convert import get_hls_model
-    from .train import load_quantized_model, load_test_split, save_npz
-
     x, y = load_test_split(ctx)
     qmodel = load_quantized_model(ctx)
     y_keras = np.asarray(qmodel.predict(x, batch_size=4096, verbose=0)).reshape(len(x), -1)
@@ -111,9 +111,6 @@ def firmware_predictor(ctx: Context):
     """predict(x) of the converted firmware: the fast bit-exact emulator, else batched C-sim."""
     if "firmware_predict" in ctx.memo:
         return ctx.memo["firmware_predict"]
-    from ..emu.csim import CSim
-    from ..emu.fast import FastEmulator
-    from .convert import get_hls_model
 
     emu = FastEmulator.from_hls_model(get_hls_model(ctx))
     if emu.supported:

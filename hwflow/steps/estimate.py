@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ..context import Context
+from ..energy.design import console_lines
+from ..estimate import estimate_project, with_energy
+from ..estimate.energy import energy_for, qtools_energy
 from ..fileio import atomic_write_json
 from ..registry import StepSpec, register
+from .train import load_quantized_model, load_test_split
 
 METRIC_LABELS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM", "latency": "latency", "ii": "II"}
 
@@ -61,8 +65,6 @@ def fits(resources: dict[str, Any], capacity: dict[str, Any]) -> dict[str, Any]:
 
 
 def estimate_for(ctx: Context, project: Path, board, accuracy: float | None) -> dict[str, Any]:
-    from ..estimate import estimate_project, with_energy
-
     est = estimate_project(project, part=board.part, clock_ns=ctx.clock_period_ns)
     est = with_energy(est, board_power_model(board), accuracy)
     modes = est["energy"]
@@ -91,18 +93,12 @@ def run(ctx: Context) -> dict[str, Any]:
     acc = emu.get("accuracy_csim", train.get("accuracy_quantized"))
     est = estimate_for(ctx, ctx.path("hls"), ctx.board, acc)
     try:
-        from ..estimate.energy import qtools_energy
-        from .train import load_quantized_model
-
         est["qtools"] = qtools_energy(load_quantized_model(ctx), input_bits=ctx.design.quantization.input.bits)
     except Exception as exc:  # QTools covers a subset of layers; its absence is not fatal
         est["qtools"] = {"error": f"QTools could not analyse this model: {type(exc).__name__}: {exc}"}
     # Issue 15: energy on three bases (batch-1 system, batched system, accelerator only) with the
     # board's data movement and a dynamic power part (hwflow/energy).
     import numpy as np
-
-    from ..estimate.energy import energy_for
-    from .train import load_test_split
 
     x_io, _ = load_test_split(ctx)
     with np.load(ctx.path("emulate_outputs.npz"), allow_pickle=False) as z:
@@ -121,7 +117,6 @@ def run(ctx: Context) -> dict[str, Any]:
             f"{est['fits']['fits']}")
     if est.get("error_label"):
         ctx.log(est["error_label"])
-    from ..energy.design import console_lines
 
     for line in console_lines(est.get("energy_bases")):
         ctx.log(line)

@@ -18,12 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from ..config import resolve_board_path
 from ..context import Context
+from ..energy.flow import energy_block
 from ..figures import seconds_per_result
 from ..fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, hash_file
 from ..paths import PACKAGE_DIR
 from ..registry import StepSpec, register
 from ..results import Results, StepOutputs, build
+from .emulate import TEST_VECTORS
+from .train import load_test_split
 
 RUNTIME_DIR = PACKAGE_DIR / "runtime"
 
@@ -80,9 +84,6 @@ def to_ap_type(precision: str | None) -> str:
 
 
 def _vectors(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    from .emulate import TEST_VECTORS
-    from .train import load_test_split
-
     x, _ = load_test_split(ctx)
     with np.load(ctx.path("emulate_outputs.npz"), allow_pickle=False) as z:
         y = z["y_csim_vectors"]
@@ -105,8 +106,6 @@ def modeled_seconds_per_inference(ctx: Context) -> tuple[float | None, str | Non
 def energy_model(ctx: Context) -> dict[str, Any] | None:
     """The three energy bases of the model (the block results.json shows: estimate, or vendor
     figures when synthesis ran), so the runner prints the same figures with their basis."""
-    from ..energy.flow import energy_block
-
     block = energy_block(StepOutputs.from_context(ctx)) or {}
     if not block.get("bases"):
         return None
@@ -165,7 +164,6 @@ def run(ctx: Context) -> dict[str, Any]:
     (tmp / "vectors").mkdir(parents=True)
     (tmp / "runtime").mkdir()
     x, y_csim = _vectors(ctx)
-    from .train import load_test_split
 
     _, labels = load_test_split(ctx)
     np.save(tmp / "vectors" / "x.npy", np.ascontiguousarray(x.astype(np.float32)))
@@ -222,8 +220,6 @@ def run(ctx: Context) -> dict[str, Any]:
 
 
 def _board_file(ctx: Context) -> Path:
-    from ..config import resolve_board_path
-
     src = getattr(ctx.board, "_source", None)
     return Path(src) if src else resolve_board_path(ctx.board.name)
 
