@@ -74,6 +74,7 @@ def objective_scatter(doc: Mapping[str, Any], x: Mapping[str, Any], y: Mapping[s
     ax.set_title(f"{doc.get('sweep') or doc.get('name') or 'sweep'}: {y['metric']} vs {x['metric']}")
     # outside the axes: a legend inside may cover points
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
+    fig.subplots_adjust(right=0.72)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)

@@ -24,14 +24,30 @@ def task_of(results: Mapping[str, Any]) -> dict[str, Any]:
     return {"key": key, "label": label}
 
 
+def _has_accuracy(r: Mapping[str, Any]) -> bool:
+    acc = r.get("accuracy") if isinstance(r, Mapping) else None
+    return isinstance(acc, Mapping) and any(isinstance(v, (int, float)) for v in acc.values())
+
+
 def group_by_task(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Runs grouped by task, in order of first appearance: ``[{"key", "label", "indices"}]``."""
+    """Runs grouped by task, in order of first appearance: ``[{"key", "label", "indices"}]``.
+
+    A run that records no task and has no accuracy either (a failed sweep point) cannot be on any
+    front: it joins the first group instead of making a "task not recorded" group of its own."""
     groups: dict[Any, dict[str, Any]] = {}
+    orphans = []
     for i, r in enumerate(results):
         t = task_of(r)
+        if t["key"] is None and not _has_accuracy(r):
+            orphans.append(i)
+            continue
         g = groups.setdefault(t["key"], {**t, "indices": []})
         g["indices"].append(i)
-    return list(groups.values())
+    out = list(groups.values())
+    if not out:
+        return [{"key": None, "label": UNKNOWN, "indices": orphans}] if orphans else []
+    out[0]["indices"] = sorted(out[0]["indices"] + orphans)
+    return out
 
 
 def task_note(groups: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> str | None:

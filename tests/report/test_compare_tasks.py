@@ -165,3 +165,40 @@ def test_advisor_plot_names_missing_boards_and_marks_a_misfit(monkeypatch: pytes
     texts = " ".join(t.get_text() for t in fig.texts)
     assert "2 of 4 boards have no energy figure" in texts and "kv260, zcu102" in texts
     assert "basis batch1_system" in fig.axes[0].get_title()
+
+
+def test_a_failed_point_without_results_is_not_a_task_of_its_own(tmp_path: Path) -> None:
+    from hwflow.results import empty_results
+
+    runs = _three_runs()[:2] + [{"label": "failed", "results": empty_results("d", "pynq-z2")}]
+    doc = render_comparison(runs, tmp_path / "cmp", title="t")
+    assert len(doc["tasks"]) == 1 and doc["task_note"] is None
+    assert doc["tasks"][0]["runs"] == ["digits_big", "digits_small", "failed"]
+
+
+def test_sweep_objective_legend_is_outside_the_axes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from hwflow.report import sweep_page
+
+    real = sweep_page._plt()
+    figs: list[Any] = []
+
+    class Keep:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def subplots(self, *a: Any, **k: Any) -> Any:
+            fig, ax = real.subplots(*a, **k)
+            figs.append(fig)
+            return fig, ax
+
+        def close(self, fig: Any) -> None:  # keep the figure open for the check
+            pass
+
+    monkeypatch.setattr(sweep_page, "_plt", lambda: Keep())
+    pts = [{"index": i, "board": b, "status": "ok", "feasible": f, "pareto": p, "metrics": {"lut": x, "accuracy": y}}
+           for i, (b, x, y, f, p) in enumerate([("pynq-z2", 1000, 0.9, True, True), ("pynq-z2", 9000, 0.95, True, True),
+                                                ("zcu104", 5000, 0.85, False, False), ("zcu104", 9500, 0.5, True, False)])]
+    doc = {"sweep": "s", "points": pts}
+    sweep_page.objective_scatter(doc, {"metric": "lut"}, {"metric": "accuracy"}, tmp_path / "o.png")
+    _legend_outside(figs[0])
+    real.close(figs[0])
