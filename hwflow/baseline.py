@@ -17,9 +17,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .config import load_board, load_design
 from .energy.counters import RAPL_ROOT, EnergyCounter, NvmlCounter, RaplCounter  # noqa: F401 (re-exported)
+from .energy.design import fmt_uj
 from .errors import ToolMissing
-from .fileio import atomic_write_json, print_json
+from .fileio import atomic_write_json, print_json, read_json
+from .flow import Options, make_context, run_flow
+from .steps.train import load_quantized_model, load_test_split
 
 
 def time_inference(predict: Callable[[np.ndarray], Any], x: np.ndarray, min_seconds: float) -> tuple[int, float]:
@@ -83,10 +87,6 @@ def run_baseline(model, x: np.ndarray, y: np.ndarray, device: str, *, min_second
 
 
 def cli_baseline(args) -> int:
-    from .config import load_board, load_design
-    from .flow import Options, make_context, run_flow
-    from .steps.train import load_quantized_model, load_test_split
-
     board = load_board(args.board)
     design = load_design(args.design, board.name)
     ctx = make_context(design, board, Options(quiet=args.json), build_dir=args.build_dir)
@@ -101,8 +101,6 @@ def cli_baseline(args) -> int:
     if args.json:
         print_json(res)
     else:
-        from .energy.design import fmt_uj
-
         e = res["energy"]
         print(f"{args.device} ({res['device_name']}): batch-1 latency {res['latency_s'] * 1e6:.1f} µs, "
               f"{res['samples_per_s']:.0f} samples/s batched, accuracy {res['accuracy']:.4f}")
@@ -115,8 +113,6 @@ def cli_baseline(args) -> int:
 
 
 def _merge_baselines(ctx) -> dict[str, Any]:
-    from .fileio import read_json
-
     out = {}
     for dev in ("cpu", "gpu"):
         p = ctx.path(f"baseline_{dev}.json")

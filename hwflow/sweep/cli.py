@@ -6,15 +6,15 @@ import argparse
 import sys
 
 from ..errors import BadInput
+from ..fileio import dumps_json
 from .executor import check_scheduler
+from .promote import promote
+from .runner import load_sweep_json, run_sweep, sweep_dir
+from .spec import load_sweep
 
 
 def cli_sweep(args: argparse.Namespace) -> int:
     """Run or resume a sweep, or (with --promote N) write one of its points as a design file."""
-    from ..fileio import dumps_json
-    from .runner import load_sweep_json, run_sweep, sweep_dir
-    from .spec import load_sweep
-
     sweep = load_sweep(args.sweep)
     workers = getattr(args, "workers", None)
     workers = 1 if workers is None else int(workers)
@@ -24,8 +24,6 @@ def cli_sweep(args: argparse.Namespace) -> int:
     build_dir = getattr(args, "build_dir", None)
     as_json = bool(getattr(args, "json", False))
     if getattr(args, "promote", None) is not None:
-        from .promote import promote
-
         doc = load_sweep_json(sweep, build_dir)
         out = promote(sweep, doc, int(args.promote))
         if as_json:

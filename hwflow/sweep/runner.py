@@ -23,8 +23,10 @@ from .._version import __version__
 from ..config import load_board
 from ..errors import BadInput, ToolMissing
 from ..fileio import atomic_write_json, atomic_write_text, read_json
+from ..flow import STEPS, Options, _load_steps, make_context, up_to_date
 from ..pareto import pareto_indices
 from ..paths import default_build_dir, project_root, reports_dir
+from ..report.sweep_page import render_sweep_report
 from .executor import check_scheduler, cpu_count, run_dask, run_local, threads_per_worker
 from .metrics import describe_metric, evaluate_constraints, metric_label, metric_source, read_metric
 from .spec import Point, Sweep, expand_points
@@ -49,8 +51,6 @@ def _stderr_log(msg: str) -> None:
 
 def estimate_available(point: Point) -> tuple[bool, str | None]:
     """Whether the estimate step is a real one here (its pre-flight passes), and why not."""
-    from ..flow import STEPS, Options, _load_steps, make_context
-
     _load_steps()
     spec = STEPS.get("estimate")
     if spec is None:
@@ -86,8 +86,6 @@ def resolve_to(sweep: Sweep, points: list[Point]) -> tuple[str, list[str]]:
 
 def cached_record(point: Point, workdir: Path, to: str, engine: str) -> dict[str, Any] | None:
     """The point's saved record if every step up to ``to`` is complete under the current keys."""
-    from ..flow import Options, make_context, up_to_date
-
     p = workdir / POINT_FILE
     if not p.exists() or not (workdir / "results.json").exists():
         return None
@@ -333,8 +331,6 @@ def to_csv(doc: dict[str, Any]) -> str:
 
 def render_report(doc: dict[str, Any], out_dir: Path, log: Log = _stderr_log) -> Path:
     """Write the sweep's one report page (report.html, with report.md and compare.json) into ``out_dir``."""
-    from ..report.sweep_page import render_sweep_report
-
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "pareto.html").unlink(missing_ok=True)   # the separate page of earlier versions
     return Path(render_sweep_report(doc, out_dir)["files"]["html"])
