@@ -134,9 +134,11 @@ def print_table(r: dict) -> None:
         print(f"{m:10s} {h['mape']!s:>7s} {h['median_ape']!s:>7s} {h['smape']!s:>7s} {h['n']:>4d} "
               f"{h['zeros']:>6d}   {i['mape']}")
     for g, sub in r["heldout_by_subset"].items():
-        print(f"  held-out MAPE, {g} ({sub['n_designs']} designs): "
-              + ", ".join(f"{m} {sub[m]['mape']}" for m in METRIC_ORDER))
+        print(f"  held-out MAPE (median APE), {g} ({sub['n_designs']} designs): "
+              + ", ".join(f"{m} {sub[m]['mape']} ({sub[m]['median_ape']})" for m in METRIC_ORDER))
     cov = r["interval_80"]
+    for t, v in cov.get("by_tool", {}).items():
+        print(f"  80 % interval coverage, {t}: " + ", ".join(f"{m} {v[m]:.0%}" for m in METRIC_ORDER if m in v))
     print("80 % interval (calibrated on the other repositories' held-out residuals): "
           + ", ".join(f"{m} coverage {cov[m]['coverage']:.0%} hi/lo {cov[m]['median_hi_lo']}" for m in METRIC_ORDER))
     print("\nexcluded:")
@@ -168,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         print_table(r)
         if args.fit:
             print(f"\nwrote {r['wrote']}")
+    if os.environ.get("HWFLOW_RULE4ML_PYTHON"):
+        print("\nrule4ml side-by-side: not implemented yet (HWFLOW_RULE4ML_PYTHON is set, but the comparison "
+              "runner is missing; see docs/estimator.md)", file=sys.stderr)
     return 0
 
 
