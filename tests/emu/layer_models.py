@@ -44,13 +44,13 @@ class Traced:
 
 def convert_and_trace(name: str, model: Any, out_dir: Path, *, io_type: str, backend: str,
                       patch: Callable[[dict], None] | None = None, x: np.ndarray,
-                      backend_kw: dict | None = None) -> Traced:
+                      backend_kw: dict | None = None, strategy: str = "latency", reuse_factor: int = 1) -> Traced:
     import hls4ml
 
     from hwflow.emu.fast import FastEmulator
     from hwflow.emu.precision import converter_kwargs, hls_config_for
 
-    cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type))
+    cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor))
     if patch is not None:
         patch(cfg["LayerName"])
     hls = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(out_dir),

@@ -73,6 +73,20 @@ def test_every_layer_bit_identical_to_csim(model_name, io_type, backend, tmp_pat
     assert np.array_equal(t.fast.predict(x, chunk=113, threads=2).reshape(len(x), -1), t.y_csim)
 
 
+@pytest.mark.slow
+def test_recurrent_layers_with_the_resource_strategy(tmp_path) -> None:
+    """Resource strategy (reuse factor 2): weights stored transposed, DenseResource kernels."""
+    x = lm.edge_inputs((6, 3), 600, scale=1.5, lsb=2.0**-5, seed=4)
+    t = lm.convert_and_trace("rnn", lm.rnn_model(), tmp_path / "prj", io_type="io_parallel", backend="Vivado",
+                             patch=lm.rnn_patch, x=x, strategy="resource", reuse_factor=2)
+    assert t.fast.supported, t.fast.reason
+    assert all(lyr.get_attr("_weights_transposed") for lyr in t.hls.get_layers() if lyr.class_name in ("GRU", "LSTM"))
+    rows = lm.compare_layers(t)
+    _record(rows, "io_parallel", "Vivado (resource, RF 2)", "rnn")
+    assert {r["class"] for r in rows.values()} >= {"GRU", "LSTM"}
+    assert all(r["samples"] == len(x) and r["differ"] == 0 for r in rows.values()), rows
+
+
 def _record(rows: dict, io_type: str, backend: str, model: str) -> None:
     path = os.environ.get("HWFLOW_LAYER_COVERAGE")
     if not path:

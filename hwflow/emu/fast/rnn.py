@@ -72,8 +72,8 @@ class _Act:
 
 def _build_rnn(layer, src, out_t, out_shape, project_dir, io_type):
     cls = layer.class_name
-    if _strategy_ok(layer) != "latency" or layer.get_attr("_weights_transposed", False):
-        raise Unsupported(f"layer {layer.name}: {cls} with the resource strategy not emulated")
+    _strategy_ok(layer)
+    transposed = bool(layer.get_attr("_weights_transposed", False))  # resource: stored (n_out, n_in)
     if str(layer.get_attr("direction", "forward")) != "forward":
         raise Unsupported(f"layer {layer.name}: {layer.get_attr('direction')} {cls} not emulated")
     _check_product(layer)
@@ -93,8 +93,10 @@ def _build_rnn(layer, src, out_t, out_shape, project_dir, io_type):
         body = structs.get(m.group(1)) if m else None
         if body is None:
             raise Unsupported(f"layer {layer.name}: {which} not found")
-        if "DenseLatency" not in body:
-            raise Unsupported(f"layer {layer.name}: {which} kernel is not DenseLatency")
+        kern = re.search(r"using\s+kernel\s*=\s*nnet::(\w+)<", body)
+        if kern is None or kern.group(1) not in ("DenseLatency", "DenseResource_rf_leq_nin",
+                                                 "DenseResource_rf_gt_nin_rem0"):
+            raise Unsupported(f"layer {layer.name}: {which} kernel {kern.group(1) if kern else '?'} not emulated")
         mult.append(body)
     acts = []
     for alias, cfg_name in (("activation_recr", f"ACT_CONFIG_{cls}"), ("activation", "ACT_CONFIG_T")):
@@ -107,7 +109,8 @@ def _build_rnn(layer, src, out_t, out_shape, project_dir, io_type):
 
     def affine(body: str, wkey: str, bkey: str, rows: int, in_t: FixedType) -> _Affine:
         w_t, b_t, m_acc = (_typedef_in(layer, body, k) for k in ("weight_t", "bias_t", "accum_t"))
-        w = _weights(layer, wkey, w_t, project_dir).reshape(rows, n_gates * n_state)
+        w = _weights(layer, wkey, w_t, project_dir)
+        w = w.reshape(n_gates * n_state, rows).T if transposed else w.reshape(rows, n_gates * n_state)
         b = _weights(layer, bkey, b_t, project_dir).reshape(-1)
         return _Affine(layer.name, np.ldexp(w, w_t.frac), w_t, m_acc.to_raw(b), in_t, m_acc, acc_t)
 
