@@ -9,7 +9,7 @@ from ..errors import BadInput
 from ..fileio import dumps_json
 from .executor import check_scheduler
 from .promote import promote
-from .runner import load_sweep_json, run_sweep, sweep_dir
+from .runner import load_sweep_json, point_values, run_sweep, sweep_dir
 from .spec import load_sweep
 
 
@@ -47,7 +47,7 @@ def cli_sweep(args: argparse.Namespace) -> int:
         print("Pareto front: " + (", ".join(f"p{i}" for i in doc["pareto"]) or "none"))
         for i in doc["pareto"]:
             e = doc["points"][i]
-            vals = " ".join(f"{k}={v}" for k, v in e["design"].items())
+            vals = point_values(e["design"])
             figs = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                              for k, v in (e.get("metrics") or {}).items())
             print(f"  p{i} {e['board']} {vals}: {figs}")

@@ -189,7 +189,7 @@ def run_sweep(sweep: Sweep, *, workers: int = 1, scheduler: str | None = None, b
 
 
 def _progress_line(sweep: Sweep, rec: dict[str, Any], done: int, total: int) -> str:
-    vals = " ".join(f"{k}={v}" for k, v in (rec.get("design") or {}).items())
+    vals = point_values(rec.get("design"))
     head = f"[sweep] {done}/{total} p{rec.get('index')} {rec.get('board')} {vals}".rstrip()
     if rec.get("status") != "ok":
         first = (rec.get("error") or "").strip().splitlines()[:1]
@@ -220,6 +220,11 @@ def fit_verdict(results: dict[str, Any], board: str | None, constraints: Any) ->
             return (f"fits {board} but above the sweep's {100 * limit:.0f} % limit: "
                     + ", ".join(f"{n} {100 * v:.0f} %" for n, v in high))
     return "ok"
+
+
+def point_values(design: dict[str, Any] | None) -> str:
+    """A point's swept values for the console, floats rounded (a random search draws 0.00123456789...)."""
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in (design or {}).items())
 
 
 def _fmt(v: float | None) -> str:

@@ -129,6 +129,8 @@ def test_sweep_progress_does_not_say_ok_for_a_misfit():
     line = _progress_line(sweep, rec, 1, 2)
     assert "does not fit pynq-z2: LUT 140 %" in line and ": ok" not in line
     assert "energy 200 [batch1_system]" in line
+    rec["design"] = {"training.learning_rate": 0.0012345678901234}
+    assert "training.learning_rate=0.001235" in _progress_line(sweep, rec, 1, 2)  # a random draw, rounded
     assert fit_verdict({"utilization": {"lut": 0.9}}, "pynq-z2", cons).startswith("fits pynq-z2 but above")
     assert fit_verdict({"utilization": {"lut": 0.5}}, "pynq-z2", cons) == "ok"
 
