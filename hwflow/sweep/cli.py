@@ -48,7 +48,9 @@ def cli_sweep(args: argparse.Namespace) -> int:
         for i in doc["pareto"]:
             e = doc["points"][i]
             vals = point_values(e["design"])
-            figs = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+            basis = (((e.get("results") or {}).get("energy") or {}).get("basis"))
+            figs = ", ".join((f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}")
+                             + (f" [{basis}]" if k == "energy" and v is not None and basis else "")
                              for k, v in (e.get("metrics") or {}).items())
             print(f"  p{i} {e['board']} {vals}: {figs}")
         for n in doc.get("notes") or []:
