@@ -93,7 +93,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     _m("latency_cycles", "minimize", "cycles", "latency in clock cycles", lambda r: _get(r, "latency", "cycles")),
     _m("latency", "minimize", "s", "latency in seconds", lambda r: _get(r, "latency", "seconds")),
     _m("ii_cycles", "minimize", "cycles", "initiation interval", lambda r: _get(r, "latency", "ii_cycles")),
-    _m("energy", "minimize", "uJ", "energy per inference (measured, else estimate)",
+    _m("energy", "minimize", "uJ", "energy per inference on the results' headline basis (energy.basis: "
+       "measured batched system, else the model's batch-1 system)",
        lambda r: _get(r, "energy", "uj_per_inference")),
     _m("energy_qtools", "minimize", "pJ", "QKeras QTools energy per inference (Horowitz 45 nm model)",
        lambda r: _get(r, "qtools", "energy_pj")),
