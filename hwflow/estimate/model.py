@@ -349,6 +349,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         add("ff_pipe", par * res * frac)
         f["lat_layer"] = frac  # no stage of its own when chained
         f["ff_layer"] = 100 * frac
+        f["lut_layer"] = 100 * frac
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024
