@@ -141,7 +141,8 @@ def merge_act_patch(names: dict) -> None:
 
 def conv2d_model():
     """Conv2D, ZeroPadding2D, DepthwiseConv2D, a skip connection (Add), SeparableConv2D,
-    Concatenate on the channel and the row axis, UpSampling2D, global average/max pooling."""
+    Concatenate on the channel and the row axis, UpSampling2D, Cropping2D, global average/max
+    pooling."""
     import tensorflow as tf
     from qkeras import QActivation, QConv2D, QDepthwiseConv2D, QSeparableConv2D, quantized_bits
 
@@ -157,9 +158,10 @@ def conv2d_model():
     sep = QSeparableConv2D(6, (3, 3), depthwise_quantizer=q6, pointwise_quantizer=q6, bias_quantizer=q6,
                            name="sep")(add)
     up = L.UpSampling2D((2, 2), name="up")(sep)
+    crop = L.Cropping2D(((1, 2), (0, 3)), name="crop")(up)
     cat_c = L.Concatenate(axis=-1, name="cat_c")([add, dw])
     cat_h = L.Concatenate(axis=1, name="cat_h")([conv, dw])
-    gap = L.GlobalAveragePooling2D(name="gap")(up)
+    gap = L.GlobalAveragePooling2D(name="gap")(crop)
     gmp = L.GlobalMaxPooling2D(name="gmp")(cat_c)
     gap_h = L.GlobalAveragePooling2D(name="gap_h")(cat_h)
     c1 = L.Concatenate(name="cat_g")([gap, gmp])
@@ -183,7 +185,7 @@ def conv2d_patch(names: dict) -> None:
 
 
 def conv1d_model():
-    """Conv1D, ZeroPadding1D, UpSampling1D, SeparableConv1D, global average/max pooling 1D."""
+    """Conv1D, ZeroPadding1D, UpSampling1D, Cropping1D, SeparableConv1D, global average/max pooling 1D."""
     import tensorflow as tf
     from qkeras import QActivation, QConv1D, QSeparableConv1D, quantized_bits
 
@@ -195,8 +197,9 @@ def conv1d_model():
     conv = QConv1D(4, 3, padding="same", kernel_quantizer=q6, bias_quantizer=q6, name="conv")(q)
     zp = L.ZeroPadding1D((1, 2), name="zp")(conv)
     up = L.UpSampling1D(2, name="up")(zp)
+    crop = L.Cropping1D((2, 1), name="crop")(up)
     sep = QSeparableConv1D(5, 3, depthwise_quantizer=q6, pointwise_quantizer=q6, bias_quantizer=q6,
-                           name="sep")(up)
+                           name="sep")(crop)
     gap = L.GlobalAveragePooling1D(name="gap")(sep)
     gmp = L.GlobalMaxPooling1D(name="gmp")(up)
     out = L.Concatenate(name="cat")([gap, gmp])

@@ -27,10 +27,10 @@ MODELS = {
         "ops": {"add", "subtract", "multiply", "average", "maximum", "minimum"}},
     "conv2d": {"shape": (8, 8, 2), "n": 600, "classes": {
         "Conv2D", "ZeroPadding2D", "DepthwiseConv2D", "PointwiseConv2D", "Merge", "Resize", "Concatenate",
-        "GlobalPooling2D"}},
+        "GlobalPooling2D", "Cropping2D"}},
     "conv1d": {"shape": (12, 3), "n": 800, "classes": {
         "Conv1D", "ZeroPadding1D", "Resize", "DepthwiseConv1D", "PointwiseConv1D", "GlobalPooling1D",
-        "Concatenate"}},
+        "Concatenate", "Cropping1D"}},
     "rnn": {"shape": (6, 3), "n": 800, "classes": {"GRU", "LSTM", "Activation", "Concatenate"}},
 }
 

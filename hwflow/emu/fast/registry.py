@@ -17,7 +17,7 @@ from hwflow.emu.fast.affine import _build_conv, _build_dense, _build_depthwise
 from hwflow.emu.fast.merge import _build_concatenate, _build_merge
 from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
 from hwflow.emu.fast.nonlinear import _build_hard, _build_parametrized, _build_prelu
-from hwflow.emu.fast.reshape import _build_reshape, _build_resize, _build_zeropad
+from hwflow.emu.fast.reshape import _build_cropping, _build_reshape, _build_resize, _build_zeropad
 from hwflow.emu.fast.rnn import _build_rnn
 from hwflow.emu.fast.softmax import _build_softmax
 
@@ -35,6 +35,8 @@ BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray]
     "Reshape": _build_reshape,
     "ZeroPadding1D": _build_zeropad,
     "ZeroPadding2D": _build_zeropad,
+    "Cropping1D": _build_cropping,
+    "Cropping2D": _build_cropping,
     "Pooling1D": _build_pooling,
     "Pooling2D": _build_pooling,
     "GlobalPooling1D": _build_global_pooling,

@@ -73,3 +73,27 @@ def _build_resize(layer, src, out_t, out_shape, project_dir, io_type):
         return y.reshape((n, *out_shape))
 
     return fn, {"algorithm": algo, "factor": [nh // max(h, 1), nw // max(w, 1)]}
+
+
+def _build_cropping(layer, src, out_t, out_shape, project_dir, io_type):
+    """Cropping1D/2D (channels last): the kept window, each value assigned to res_T."""
+    dims = 2 if layer.class_name.endswith("2D") else 1
+    top = int(layer.get_attr("crop_top", 0) or 0) if dims == 2 else 0
+    left = int(layer.get_attr("crop_left", 0) or 0)
+    oh = int(layer.get_attr("out_height", 1) or 1) if dims == 2 else 1
+    ow = int(layer.get_attr("out_width"))
+    ih = int(layer.get_attr("in_height", 1) or 1) if dims == 2 else 1
+    iw = int(layer.get_attr("in_width"))
+    c = int(layer.get_attr("n_chan"))
+    if ih * iw * c != int(np.prod(src.shape)) or oh * ow * c != int(np.prod(out_shape)) \
+            or top + oh > ih or left + ow > iw:
+        raise Unsupported(f"layer {layer.name}: cropping geometry {src.shape} -> {out_shape}")
+    same = out_t.same_value_set(src.type)
+
+    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
+        n = a.shape[0]
+        y = a.reshape(n, ih, iw, c)[:, top:top + oh, left:left + ow]
+        y = np.ascontiguousarray(y) if same else cast_raw(y, src.type.frac, _type_range(src.type), out_t)
+        return y.reshape((n, *out_shape))
+
+    return fn, {"crop": [top, left]}
