@@ -16,16 +16,21 @@ Tensors flow between layers as *raw codes*: integer-valued float arrays ``k`` wi
 ``k * 2**-F`` of the producing layer's result type. float32 is used where the type has at most
 24 bits (and matrix products where the sum provably stays below ``2**24``), float64 elsewhere.
 
-Supported (anything else sets ``supported = False``; use :class:`hwflow.emu.csim.CSim`):
-Input, Dense (latency/resource, any reuse factor), Conv1D/Conv2D/PointwiseConv (io_parallel and
-io_stream), BatchNormalization/ApplyAlpha, Activation linear/relu, Softmax (stable and latency
-implementations, 1-D), Max/AveragePooling1D/2D (average: ap_fixed's truncating division), global
-max pooling, Reshape/Flatten, ZeroPadding1D/2D, and VivadoAccelerator's float/fixed AXI wrapper.
+Supported (anything else sets ``supported = False`` and names the layer; use
+:class:`hwflow.emu.csim.CSim`), io_parallel and io_stream, Vivado and Vitis backends:
+Input; Dense and Conv1D/2D/PointwiseConv (latency/resource, any reuse factor);
+DepthwiseConv1D/2D (also the halves of SeparableConv1D/2D); BatchNormalization/ApplyAlpha;
+Activation linear/relu and the sigmoid/tanh tables; LeakyReLU/ThresholdedReLU/ELU, PReLU, hard
+sigmoid/tanh (also QKeras quantized_relu with a negative slope, quantized_sigmoid/tanh);
+Softmax (stable, latency, argmax; 1-D); Max/AveragePooling1D/2D and global max/average pooling;
+Reshape/Flatten, ZeroPadding1D/2D, Cropping1D/2D, UpSampling (Resize, nearest); the two-input
+merges (add, subtract, multiply, average, maximum, minimum) and Concatenate, with io_stream's
+clone layers; GRU and LSTM; and VivadoAccelerator's float/fixed AXI wrapper.
 
 Layout: :mod:`~hwflow.emu.fast.engine` (the :class:`FastEmulator`), :mod:`~hwflow.emu.fast.core`
 (raw-code casts, model reading), one module per layer family (``affine``, ``activations``,
-``pooling``, ``reshape``, ``softmax``) and :mod:`~hwflow.emu.fast.registry` mapping hls4ml layer
-classes to their builders.
+``nonlinear``, ``merge``, ``pooling``, ``reshape``, ``rnn``, ``softmax``) and
+:mod:`~hwflow.emu.fast.registry` mapping hls4ml layer classes to their builders.
 """
 
 from __future__ import annotations
