@@ -262,7 +262,13 @@ def summarise(label: str, r: dict[str, Any]) -> dict[str, Any]:
         "inferences_per_joule": ipj,
         "accuracy_per_joule": apj,
         "energy_source": en_src,
+        "energy_basis": get(r, "energy.basis"),
     }
+
+
+def _with_basis(text: str | None, basis: str | None) -> str | None:
+    """An energy figure with its basis (results.json energy.basis), e.g. "200 µJ [batch1_system]"."""
+    return f"{text} [{basis}]" if text and basis else text
 
 
 def _summary_table(
@@ -309,7 +315,7 @@ def _summary_table(
             res(s["ff"]),
             res(s["bram_18k"]),
             V(fmt_time(s["latency_s"]), source=ls),
-            V(fmt_energy_uj(s["energy_uj"]), source=es, missing="not measured"),
+            V(_with_basis(fmt_energy_uj(s["energy_uj"]), s.get("energy_basis")), source=es, missing="not measured"),
             V(fmt_num(s["inferences_per_joule"]), source=es, missing="—"),
             V(fmt_num(s["accuracy_per_joule"]), source=es, missing="—"),
             mark or "",
@@ -416,6 +422,11 @@ def render_comparison(
                 "small",
             )
         )
+    bases = sorted({str(s.get("energy_basis")) for s in rows if s["energy_uj"] is not None})
+    if len(bases) > 1:
+        s_tab.blocks.append(Para([f"Note: energy per inference is on different bases ({', '.join(bases)}; "
+                                  "the basis is shown beside each figure): the accuracy-vs-energy front then "
+                                  "compares unlike figures."], "small"))
     s_p = Section("pareto", "Pareto fronts" + (" (one per task)" if len(groups) > 1 else ""))
     for k, g in enumerate(groups):
         sub = [rows[i] for i in g["indices"]]

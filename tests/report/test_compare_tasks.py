@@ -202,3 +202,16 @@ def test_sweep_objective_legend_is_outside_the_axes(monkeypatch: pytest.MonkeyPa
     sweep_page.objective_scatter(doc, {"metric": "lut"}, {"metric": "accuracy"}, tmp_path / "o.png")
     _legend_outside(figs[0])
     real.close(figs[0])
+
+
+def test_compare_names_each_energy_basis_and_warns_when_they_differ(tmp_path: Path) -> None:
+    runs = _three_runs()[:2]
+    runs[0]["results"]["energy"]["basis"] = "batch1_system"
+    runs[1]["results"]["energy"]["basis"] = "batched_system"
+    render_comparison(runs, tmp_path / "cmp", title="t")
+    html = (tmp_path / "cmp" / "report.html").read_text()
+    assert "[batch1_system]" in html and "[batched_system]" in html
+    assert "energy per inference is on different bases (batch1_system, batched_system" in html
+    runs[1]["results"]["energy"]["basis"] = "batch1_system"
+    render_comparison(runs, tmp_path / "cmp2", title="t")
+    assert "different bases" not in (tmp_path / "cmp2" / "report.html").read_text()
