@@ -9,8 +9,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from _tiny import tiny_design_yaml
+
 from hwflow.cli import main
 from hwflow.errors import BadInput
 from hwflow.steps.deploy import parse_target

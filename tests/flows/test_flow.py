@@ -6,8 +6,8 @@ import json
 import time
 
 import pytest
-
 from _tiny import tiny_design_yaml
+
 from hwflow.cli import main
 
 TINY = tiny_design_yaml("tiny_mlp")

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import numpy as np
-
 from _tiny import tiny_design_yaml
+
 from hwflow.cli import main
 
 TINY = tiny_design_yaml("tiny_conc", max_samples=300, units=6, softmax=False, quantization=False,

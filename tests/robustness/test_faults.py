@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from _tiny import tiny_design_yaml
+
 from hwflow.fileio import atomic_write_json
 from hwflow.flow import workdir_lock
 
