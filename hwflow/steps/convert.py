@@ -148,7 +148,7 @@ def run(ctx: Context) -> dict[str, Any]:
     ctx.memo["hls_model"] = hls_model
     result = {
         "backend": backend_for(ctx), "board": ctx.board.hls4ml_board, "part": ctx.board.part,
-        "clock_ns": ctx.clock_period_ns, "io_type": ctx.design.hls.io_type, "strategy": ctx.design.hls.strategy,
+        "clock_period_ns": ctx.clock_period_ns, "io_type": ctx.design.hls.io_type, "strategy": ctx.design.hls.strategy,
         "reuse_factor": ctx.design.hls.reuse_factor, "project_dir": "hls", "project_name": "myproject",
         "hls_config": cfg, "layers": layer_precisions(hls_model),
         "firmware_hash": hash_tree(out / "firmware"),
