@@ -4,6 +4,7 @@ let an op overwrite a tensor that another op still reads, even through a view.""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hwflow.emu.fast.core import Op
 from hwflow.emu.fast.engine import FastEmulator
@@ -65,3 +66,30 @@ def test_sole_reader_may_work_in_place() -> None:
     x = np.array([[0.5, 1.0, -1.5, 2.0]], dtype=np.float32)
     assert np.array_equal(emu.predict(x, threads=1), 2.0 * x)
     assert seen == [True]  # the input codes are private to the run: reused, not copied
+
+
+def test_a_layer_the_builder_cannot_read_is_refused_not_a_crash(monkeypatch) -> None:
+    """An unexpected layer configuration (here: a weight array of the wrong size) must make the
+    engine refuse the model - the flow then runs C-sim - instead of raising from the builder."""
+    from types import SimpleNamespace
+
+    from hwflow.emu.fast import engine, registry
+
+    class FixedPrecisionType(SimpleNamespace):  # the name is what FixedType.from_hls4ml checks
+        pass
+
+    prec = FixedPrecisionType(width=16, integer=6, signed=True, rounding_mode="TRN", saturation_mode="WRAP",
+                              saturation_bits=0)
+    var_in = SimpleNamespace(name="x", shape=[4], type=SimpleNamespace(precision=prec))
+    var_out = SimpleNamespace(name="y", shape=[4], type=SimpleNamespace(precision=prec))
+    layer = SimpleNamespace(class_name="Odd", name="odd", inputs=["x"],
+                            get_input_variable=lambda i: var_in, get_output_variable=lambda: var_out)
+
+    def broken(*args):
+        return np.zeros(3).reshape(2, 2)  # ValueError, as a mis-sized weight file would give
+
+    monkeypatch.setitem(registry.BUILDERS, "Odd", broken)
+    emu = engine.FastEmulator()
+    tensors = {"x": engine.Tensor(FixedType(16, 6), (4,))}
+    with pytest.raises(engine.Unsupported, match=r"layer odd \(Odd\): not read \(ValueError"):
+        emu._make_op(layer, tensors, None)

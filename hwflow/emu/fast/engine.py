@@ -224,7 +224,11 @@ class FastEmulator:
         builder = BUILDERS.get(cls)
         if builder is None:
             raise Unsupported(f"layer {name}: {cls} is not emulated")
-        fn, info = builder(layer, srcs if multi else srcs[0], out_t, out_shape, project_dir, self.io_type)
+        try:
+            fn, info = builder(layer, srcs if multi else srcs[0], out_t, out_shape, project_dir, self.io_type)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+            # a layer configured in a way this builder does not expect: refuse it (C-sim is exact)
+            raise Unsupported(f"layer {name} ({cls}): not read ({type(e).__name__}: {e})") from None
         return Op(name, cls, src_names, out_var.name, out_t, out_shape, fn, info)
 
     # ------------------------------------------------------------------ running
