@@ -267,7 +267,11 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         elif ctx.mul_impl == "dsp":
             dspable = True
         else:
-            dspable = min(w, a) >= hyper["dsp_min_bits"]
+            # A constant product goes to LUTs when the narrower operand is narrow; a shared
+            # (non-constant) multiplier is a general one, bound to a DSP once the wider operand
+            # is wide, unless the narrower is only a few bits.
+            dspable = (min(w, a) >= hyper["dsp_min_bits"] if const
+                       else max(w, a) >= hyper["dsp_min_bits"] and min(w, a) >= 4)
         dpm = dsps_per_multiplier(w, a, ctx.family)
         m_keep, m_other, m_dsp, w_eff = m, m, m, float(w)
         if const and spec.w_other is not None and spec.kernel_nonzero:

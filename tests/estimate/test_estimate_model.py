@@ -104,7 +104,7 @@ def test_interval_80_contract_and_widening_out_of_domain():
     assert set(iv) == {"lut", "ff", "dsp", "bram_18k", "latency_cycles", "ii_cycles"}
     for key, res in (("lut", "lut"), ("ff", "ff"), ("dsp", "dsp")):
         lo, hi = iv[key]
-        assert lo <= inside["resources"][res] <= hi and hi > lo
+        assert lo <= inside["resources"][res] <= hi and hi >= lo
     assert inside["out_of_domain"] == [] and inside["complete"] is True and inside["not_modelled"] == []
     # 2-bit weights lie below the calibrated precision range: said, and the interval is wider
     narrow = estimate_layers([_dense(bits=2)], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
