@@ -47,7 +47,9 @@ def test_demo_meets_the_accuracy_bar(demo):
     assert r["csim"]["argmax_agreement"] >= 0.99
     assert r["accuracy"]["board"] == r["accuracy"]["csim"]  # emulated board == C-sim on the test vectors
     assert r["resources"]["source"].startswith("estimate:")
-    assert r["energy"]["source"] in ("emulated", "estimate:board-power-model")
+    # the emulated board's energy, or the board power model (with its version and data-movement terms)
+    src = r["energy"]["source"]
+    assert src == "emulated" or src.startswith("estimate:board-power-model"), src
     assert r["energy"]["uj_per_inference"] > 0
     assert r["provenance"]["packages"]["hls4ml"] == "1.3.0"
 
