@@ -185,7 +185,15 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
         if spec.strategy == "resource":
             per_kernel = rf + (hyper["res_pixel_overhead"] if spec.io_type == "io_stream" else 0)
         else:
-            per_kernel = max(1, math.ceil(spec.kernel_nonzero / m)) if spec.kernel_nonzero else 1
+            real = spec.kernel_nonzero
+            if (spec.w_other is not None and spec.w_two is not None and spec.kernel_nonzero
+                    and spec.io_type == "io_parallel"):
+                # Constants that are 0, ±2^k or two signed digits need no multiplier: only the
+                # others compete for the multiplier_limit instances of the ALLOCATION pragma of
+                # the io_parallel function (in the calibration data io_stream kernels keep their RF
+                # schedule).
+                real = min(real, max(1, spec.w_other - spec.w_two))
+            per_kernel = max(1, math.ceil(real / m)) if real else 1
         steps = spec.sequential_steps
         ii = int(per_kernel * steps)
         if spec.io_type == "io_stream" and spec.kind == "dense":
