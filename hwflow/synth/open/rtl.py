@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import math
 import re
 import time
@@ -83,11 +84,13 @@ def write_rtl(comb: Any, out_dir: Path, top: str, *, clock_ns: float, family: st
                int(pipe.reg_bits) if pipe is not None else None)
 
 
-def compile_sim(rtl: RTL, verilator: Tool, log: Path, *, jobs: int = 1) -> float:
+def compile_sim(rtl: RTL, verilator: Tool, log: Path, *, jobs: int | None = None) -> float:
     """Verilate and build the simulation library (exit 4 with the log on failure); seconds.
 
-    One make job: with more, the wheel's verilated.mk can use its precompiled header before it exists.
+    ``jobs``: parallel compiler jobs (default: the CPUs this process may use, at most 4).
     """
+    if jobs is None:
+        jobs = max(1, min(4, len(os.sched_getaffinity(0))))
     t0 = time.monotonic()
     buf_out, buf_err = io.StringIO(), io.StringIO()
     env = dict(verilator.env)
