@@ -16,30 +16,47 @@ from hwflow.fileio import atomic_write_json
 TOOL = "open"
 
 
-def wanted(ctx: Any) -> bool:
-    """Whether the synth step uses the open path: ``--tool open``; with no ``--tool``, whatever this
-    work folder synthesized last (so a later ``hwflow report``/``package`` keeps the open result
-    instead of treating it as stale, as ``--level`` does for the vendor path); ``--tool vendor``
-    goes back to the HLS tools."""
+def _asked(ctx: Any) -> str:
     extra = getattr(ctx.options, "extra", None) or {}
-    asked = str(extra.get("synth_tool") or getattr(ctx.options, "synth_tool", "") or "")
-    if asked:
-        return asked == TOOL
+    return str(extra.get("synth_tool") or getattr(ctx.options, "synth_tool", "") or "")
+
+
+def _last_open(ctx: Any) -> dict[str, Any] | None:
+    """open.json of this work folder's completed open synthesis, else None."""
     from hwflow.fileio import read_json
     from hwflow.manifest import load_manifest
 
     try:
         entry = load_manifest(ctx.workdir).get("steps", {}).get("synth", {})
         if entry.get("status") != "complete":
-            return False
-        return read_json(ctx.path("synth", "synth.json")).get("tool") == TOOL
+            return None
+        doc = read_json(ctx.path("synth", "synth.json"))
     except (OSError, ValueError, AttributeError):
-        return False
+        return None
+    return doc.get("open") if isinstance(doc, dict) and doc.get("tool") == TOOL else None
+
+
+def wanted(ctx: Any) -> bool:
+    """Whether the synth step uses the open path: ``--tool open``; with no ``--tool``, whatever this
+    work folder synthesized last (so a later ``hwflow report``/``package`` keeps the open result
+    instead of treating it as stale, as ``--level`` does for the vendor path); ``--tool vendor``
+    goes back to the HLS tools."""
+    asked = _asked(ctx)
+    if asked:
+        return asked == TOOL
+    return _last_open(ctx) is not None
 
 
 def pipelined(ctx: Any) -> bool:
+    """``--comb`` asks for one combinational module; without ``--tool open`` on the command line the
+    last open synthesis' choice is kept."""
     extra = getattr(ctx.options, "extra", None) or {}
-    return not bool(extra.get("open_comb", False))
+    if extra.get("open_comb"):
+        return False
+    if _asked(ctx) == TOOL:
+        return True
+    last = _last_open(ctx) or {}
+    return bool((last.get("verilog") or {}).get("pipelined", True))
 
 
 def settings(ctx: Any) -> dict[str, Any]:
