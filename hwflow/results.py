@@ -37,6 +37,7 @@ from .figures import (
     latency_seconds,
     num,
     pick,
+    source_kind,
     throughput_per_second,
 )
 from .fileio import atomic_write_json
@@ -248,10 +249,20 @@ class Results:
 
     def accuracy(self, stage: str) -> Figure:
         acc = self._block("accuracy")
-        src = ACCURACY_SOURCE.get(stage)
-        if stage == "board":
-            src = acc.get("board_source") or "emulated"  # unknown: the cautious label, never 'measured'
+        src = self._board_accuracy_source() if stage == "board" else ACCURACY_SOURCE.get(stage)
         return Figure.of(acc.get(stage), "fraction", src)
+
+    def _board_accuracy_source(self) -> str:
+        """Accuracy on the board is counted on the board's outputs: 'emulated' on the emulated board,
+        'measured:<transport>' on a real one; unknown -> 'emulated' (the cautious label, never 'measured')."""
+        explicit = self._block("accuracy").get("board_source")
+        if explicit:
+            return str(explicit)
+        dep = self._block("deploy")
+        transport, src = str(dep.get("transport") or ""), str(dep.get("source") or "")
+        if transport == "emulated" or src == "emulated" or source_kind(src) == "emulated":
+            return "emulated"
+        return "measured:board" if transport else "emulated"
 
     def best_accuracy(self) -> Figure:
         """The accuracy closest to hardware that exists (board > C-sim > QKeras > float)."""

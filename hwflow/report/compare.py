@@ -18,10 +18,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..config import load_design
 from ..errors import BadInput
-from ..figures import inferences_per_joule
 from ..fileio import atomic_write_json, atomic_write_text, dumps_json, read_json
 from ..pareto import goal_of, pareto_indices
 from ..paths import default_build_dir, reports_dir
+from ..results import Results
 from . import plots
 from .doc import Document, Image, Legend, Missing, Para, Section, Table, V, to_html, to_markdown
 from .extras import board_capacity
@@ -225,15 +225,14 @@ def load_runs(
 def summarise(label: str, r: dict[str, Any]) -> dict[str, Any]:
     """The figures of one run that a comparison shows, each with its source (JSON-ready)."""
     acc = best_accuracy(r)
+    res = Results(r)   # the typed view: derived figures (efficiency, latency) come from hwflow.figures
     caps = board_capacity(r)
     f = fits(r, caps)
     res_src = get(r, "resources.source")
     en_src = get(r, "energy.source")
-    uj = num(get(r, "energy.uj_per_inference"))
-    ipj = num(get(r, "energy.inferences_per_joule")) or inferences_per_joule(uj)
-    apj = num(get(r, "energy.accuracy_per_joule"))
-    if apj is None and ipj and acc:
-        apj = acc["value"] * ipj
+    uj = res.energy.value
+    ipj = res.inferences_per_joule.value
+    apj = res.accuracy_per_joule.value
     return {
         "label": label,
         "design": r.get("design"),
@@ -255,7 +254,7 @@ def summarise(label: str, r: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
         "fits": f["fits"],
-        "latency_s": num(get(r, "latency.seconds")),
+        "latency_s": res.latency.value,
         "latency_cycles": num(get(r, "latency.cycles")),
         "latency_source": get(r, "latency.source"),
         "energy_uj": uj,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...results import ACCURACY_SOURCE, Results
 from .. import plots
 from ..doc import Missing, Section, Table, V
 from ..extras import Extras
@@ -13,7 +14,6 @@ from ..sources import (
     fmt_num,
     fmt_pct,
     get,
-    num,
     source_kind,
 )
 from .common import _plot, _v, missing_word
@@ -22,31 +22,20 @@ from .common import _plot, _v, missing_word
 def board_accuracy_source(r: dict[str, Any]) -> str | None:
     """Accuracy on the board comes from the deployment: emulated board -> 'emulated', real
     board -> 'measured:board' (it is counted on the board's outputs, not by a power sensor)."""
-    if num(get(r, "accuracy.board")) is None:
-        return None
-    explicit = get(r, "accuracy.board_source")
-    if explicit:
-        return explicit
-    dep = r.get("deploy") or {}
-    transport, src = str(dep.get("transport") or ""), str(dep.get("source") or "")
-    if transport == "emulated" or src == "emulated" or source_kind(src) == "emulated":
-        return "emulated"
-    if transport:
-        return "measured:board"
-    return "emulated"  # unknown: the cautious label, never 'measured'
+    return Results(r).accuracy("board").source  # None when there is no board accuracy
 
 
 def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
     """float -> quantized -> C-sim -> board, each with its source."""
     engine = get(r, "csim.engine")
-    csim_src = "emulated"
+    res = Results(r)
     return [
         {
             "key": "float",
             "label": "float\n(Keras)",
             "name": "float model (Keras)",
-            "value": num(get(r, "accuracy.float")),
-            "source": "software:keras-float",
+            "value": res.accuracy("float").value,
+            "source": ACCURACY_SOURCE["float"],
             "step": "train",
             "what": "the float reference model on the test split",
         },
@@ -54,8 +43,8 @@ def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
             "key": "quantized",
             "label": "quantized\n(QKeras)",
             "name": "quantized model (QKeras)",
-            "value": num(get(r, "accuracy.quantized")),
-            "source": "software:qkeras",
+            "value": res.accuracy("quantized").value,
+            "source": ACCURACY_SOURCE["quantized"],
             "step": "train",
             "what": "the quantization-aware model, still floating-point arithmetic",
         },
@@ -63,8 +52,8 @@ def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
             "key": "csim",
             "label": "C-sim\n(hls4ml)",
             "name": "firmware C-simulation" + (f" ({engine} engine)" if engine else ""),
-            "value": num(get(r, "accuracy.csim")),
-            "source": csim_src,
+            "value": res.accuracy("csim").value,
+            "source": ACCURACY_SOURCE["csim"],
             "step": "emulate",
             "what": "the generated HLS C++ (bit-accurate fixed point) on the test split",
         },
@@ -72,8 +61,8 @@ def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
             "key": "board",
             "label": "board",
             "name": "on the board",
-            "value": num(get(r, "accuracy.board")),
-            "source": board_accuracy_source(r),
+            "value": res.accuracy("board").value,
+            "source": res.accuracy("board").source,
             "step": "deploy",
             "what": "the deployed accelerator's outputs",
             "measured": True,
