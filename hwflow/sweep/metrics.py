@@ -13,6 +13,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..results import Results
+
 
 def _get(d: Any, *keys: str) -> Any:
     for k in keys:
@@ -24,8 +26,9 @@ def _get(d: Any, *keys: str) -> Any:
 
 def _accuracy(r: dict[str, Any]) -> float | None:
     # The firmware's own accuracy when it was emulated, else the QKeras model's.
-    v = _get(r, "accuracy", "csim")
-    return v if v is not None else _get(r, "accuracy", "quantized")
+    res = Results(r)
+    v = res.accuracy("csim").value
+    return v if v is not None else res.accuracy("quantized").value
 
 
 def _utilization_max(r: dict[str, Any]) -> float | None:
@@ -91,7 +94,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     _m("utilization", "minimize", "", "largest utilization fraction of the board (LUT, FF, DSP, BRAM)",
        _utilization_max),
     _m("latency_cycles", "minimize", "cycles", "latency in clock cycles", lambda r: _get(r, "latency", "cycles")),
-    _m("latency", "minimize", "s", "latency in seconds", lambda r: _get(r, "latency", "seconds")),
+    _m("latency", "minimize", "s", "latency in seconds (cycles x target clock)", lambda r: Results(r).latency.value),
     _m("ii_cycles", "minimize", "cycles", "initiation interval", lambda r: _get(r, "latency", "ii_cycles")),
     _m("energy", "minimize", "uJ", "energy per inference on the results' headline basis (energy.basis: "
        "measured batched system, else the model's batch-1 system)",
