@@ -384,8 +384,17 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         else:
             add("lut_mul_fabric", par * bw * a / 2.0)
         add("lut_add", par * res)
-        add("ff_pipe", par * res * 2)
-        add("lat_depth", 2)
+        if spec.io_type == "io_parallel":
+            # a multiply-add per element, chained with its neighbours within the clock period
+            speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+            frac = min(2.0, (T_MULT_NS + hyper.get("t_add_ns", T_ADD_NS)) * speed / max(0.5, ctx.clock_ns))
+            add("ff_pipe", par * res * frac)
+            add("lat_depth", frac)
+            f["lat_layer"] = frac
+            f["ff_layer"] = 100 * min(1.0, frac)
+        else:
+            add("ff_pipe", par * res * 2)
+            add("lat_depth", 2)
     elif spec.kind in ("global_pooling1d", "global_pooling2d") and spec.io_type == "io_stream":
         # A streaming global pool is one running accumulator (max or sum) per channel of the
         # stream word, updated once per pixel - not the parallel comparison tree.
