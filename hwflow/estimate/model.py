@@ -417,7 +417,14 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
     else:  # padding, merge, concat, clone, reshape, resize, slice: wiring + a little control
         par = _parallel_elems(spec, spec.n_out)
         add("lut_act", par * res / 2.0)
-        add("lat_depth", 1)
+        if spec.io_type == "io_parallel":  # wiring (an adder for add/subtract) inside the pipeline
+            frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns))
+            add("lat_depth", frac)
+            f["lat_layer"] = frac
+            f["ff_layer"] = 100 * frac
+            f["lut_layer"] = 100 * frac
+        else:
+            add("lat_depth", 1)
 
     # io_stream: the FIFO this layer writes (hls4ml <= 0.8 sizes it to hold the whole tensor).
     if ctx.io_type == "io_stream" and spec.io_type == "io_stream":
