@@ -215,9 +215,9 @@ def conv1d_patch(names: dict) -> None:
     res("cat", "fixed<24,8>")
 
 
-def rnn_model():
+def rnn_model(bidirectional: bool = False):
     """GRU (sequences out), LSTM (sequences out), non-static GRU (last state), then sigmoid and
-    tanh table activations (6 time steps of 3 features)."""
+    tanh table activations (6 time steps of 3 features); optionally bidirectional GRU and LSTM."""
     import tensorflow as tf
     from qkeras import QActivation, quantized_bits
 
@@ -227,11 +227,21 @@ def rnn_model():
     q = QActivation(quantized_bits(8, 2, alpha=1), name="q_in")(inp)
     g = L.GRU(4, return_sequences=True, name="gru")(q)
     lstm = L.LSTM(3, return_sequences=True, name="lstm")(g)
+    if bidirectional:  # hls4ml 1.3 has no io_stream Bidirectional
+        lstm = L.Bidirectional(L.GRU(3, return_sequences=True), name="bigru")(lstm)
     g2 = L.GRU(3, name="gru_last")(lstm)
     sig = L.Activation("sigmoid", name="sig")(g2)
     tanh = L.Activation("tanh", name="tanh")(g2)
     out = L.Concatenate(name="cat")([sig, tanh])
+    if bidirectional:
+        bilstm = L.Bidirectional(L.LSTM(2), name="bilstm")(g)
+        out = L.Concatenate(name="cat_out")([out, bilstm])
     return tf.keras.Model(inp, out, name="rnn_mix")
+
+
+def birnn_model():
+    """:func:`rnn_model` with a bidirectional GRU (sequences) and a bidirectional LSTM (last states)."""
+    return rnn_model(bidirectional=True)
 
 
 def rnn_patch(names: dict) -> None:
@@ -244,5 +254,10 @@ def rnn_patch(names: dict) -> None:
     # result and accumulator types are one type
     res("lstm", "fixed<10,3,RND>")
     res("lstm", "fixed<10,3,RND>", "accum")  # wraps: a saturating one could overflow mid-sum
+    res("bigru", "fixed<12,4,RND_CONV,SAT>")
     res("sig", "ufixed<8,0,RND,SAT>")
     res("cat", "fixed<24,8>")
+    res("cat_out", "fixed<24,8>")
+
+
+birnn_patch = rnn_patch

@@ -32,13 +32,15 @@ MODELS = {
         "Conv1D", "ZeroPadding1D", "Resize", "DepthwiseConv1D", "PointwiseConv1D", "GlobalPooling1D",
         "Concatenate", "Cropping1D"}},
     "rnn": {"shape": (6, 3), "n": 800, "classes": {"GRU", "LSTM", "Activation", "Concatenate"}},
+    "birnn": {"shape": (6, 3), "n": 800, "classes": {"GRU", "LSTM", "Bidirectional", "Activation", "Concatenate"},
+              "io_types": ("io_parallel",)},  # hls4ml 1.3 has no io_stream Bidirectional
 }
 
 # one compile each; the default suite runs one io_type/backend per model, `-m slow` the rest
 DEFAULT = {("merge_act", "io_parallel", "Vivado"), ("conv2d", "io_stream", "Vitis"),
-           ("conv1d", "io_parallel", "Vivado"), ("rnn", "io_parallel", "Vivado")}
-CASES = [(m, io, be, (m, io, be) not in DEFAULT) for m in MODELS
-         for io in ("io_parallel", "io_stream") for be in ("Vivado", "Vitis")]
+           ("conv1d", "io_parallel", "Vivado"), ("birnn", "io_parallel", "Vivado")}
+CASES = [(m, io, be, (m, io, be) not in DEFAULT) for m, spec in MODELS.items()
+         for io in spec.get("io_types", ("io_parallel", "io_stream")) for be in ("Vivado", "Vitis")]
 
 
 def _params():
@@ -62,8 +64,10 @@ def test_every_layer_bit_identical_to_csim(model_name, io_type, backend, tmp_pat
     if "ops" in spec:
         ops = {o.info.get("op") for o in t.fast.ops if o.kind == "Merge"}
         assert spec["ops"] <= ops, ops
-    if model_name == "rnn":  # both the static and the non-static kernels
+    if model_name in ("rnn", "birnn"):  # both the static and the non-static kernels
         assert {o.info.get("static") for o in t.fast.ops if o.kind in ("GRU", "LSTM")} == {True, False}
+    if model_name == "birnn":
+        assert {o.info.get("backward") for o in t.fast.ops if o.kind == "Bidirectional"} == {"gru", "lstm"}
     if io_type == "io_stream" and model_name in ("merge_act", "conv2d"):
         assert any(o.kind == "Clone" for o in t.fast.ops)  # branches are cloned streams
     bad = {k: v for k, v in rows.items() if v["samples"] != len(x) or v["differ"] != 0}

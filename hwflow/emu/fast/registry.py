@@ -18,7 +18,7 @@ from hwflow.emu.fast.merge import _build_concatenate, _build_merge
 from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
 from hwflow.emu.fast.nonlinear import _build_hard, _build_parametrized, _build_prelu
 from hwflow.emu.fast.reshape import _build_cropping, _build_reshape, _build_resize, _build_zeropad
-from hwflow.emu.fast.rnn import _build_rnn
+from hwflow.emu.fast.rnn import _build_bidirectional, _build_rnn
 from hwflow.emu.fast.softmax import _build_softmax
 
 BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray], dict[str, Any]]]] = {
@@ -49,6 +49,7 @@ BUILDERS: dict[str, Callable[..., tuple[Callable[[np.ndarray, bool], np.ndarray]
     "Resize": _build_resize,
     "GRU": _build_rnn,
     "LSTM": _build_rnn,
+    "Bidirectional": _build_bidirectional,
     "Concatenate": _build_concatenate,
 }
 
