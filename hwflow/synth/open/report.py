@@ -28,8 +28,9 @@ def open_section(r: dict[str, Any]) -> Any:
     da = o.get("da4ml_estimate") or {}
     res = o.get("resources") or {}
     s = Section("open-synth", "Open synthesis (da4ml + Yosys, no vendor tool)")
-    s.blocks.append(Para([o.get("architecture") or "", ". Counts are pre-placement netlist cells; the delay is "
-                          "logic only (no routing); there is no bitstream from this path."]))
+    arch = (o.get("architecture") or "da4ml's architecture").rstrip(". ")
+    s.blocks.append(Para([f"{arch}. Counts are pre-placement netlist cells; the delay is logic only (no "
+                          "routing); there is no bitstream from this path."]))
     rows = []
     for k, label in ROWS:
         rows.append([label, V(_fmt(res.get(k)), src),
