@@ -50,7 +50,8 @@ def test_every_code_casts_like_ap_fixed(src):
         got = _traced(src, lambda v: cast(v, dst)).predict(x).ravel()
         want = dst.quantize(x.ravel())
         bad = np.flatnonzero(got != want)
-        assert bad.size == 0, f"{src} -> {dst}: {bad.size} codes differ, first x={x[bad[0], 0]} got {got[bad[0]]} want {want[bad[0]]}"
+        assert bad.size == 0, (f"{src} -> {dst}: {bad.size} codes differ, first x={x[bad[0], 0]} "
+                               f"got {got[bad[0]]} want {want[bad[0]]}")
 
 
 def test_da4ml_alone_rounds_ties_up_so_rnd_conv_is_needed():
