@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import math
+import os
 import re
 import time
 from dataclasses import dataclass

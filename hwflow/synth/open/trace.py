@@ -101,7 +101,8 @@ def _check(layer: Any, t: FixedType, what: str) -> None:
 
 
 def _weights(layer: Any, key: str, t: FixedType, project_dir: Path | None) -> np.ndarray:
-    from hwflow.emu.fast.core import Unsupported, _weights as read
+    from hwflow.emu.fast.core import Unsupported
+    from hwflow.emu.fast.core import _weights as read
     try:
         return read(layer, key, t, project_dir)
     except Unsupported as e:
@@ -111,7 +112,7 @@ def _weights(layer: Any, key: str, t: FixedType, project_dir: Path | None) -> np
 def _affine(layer: Any, rows: Any, x_t: FixedType, w: np.ndarray, project_dir: Path | None,
             out_t: FixedType) -> Any:
     """``rows`` (P, n_in) FixedVariableArray @ w (n_in, n_out) + bias, in accum_t, cast to out_t."""
-    from hwflow.emu.fast.core import _check_product, Unsupported
+    from hwflow.emu.fast.core import Unsupported, _check_product
     try:
         _check_product(layer)
     except Unsupported as e:
