@@ -408,6 +408,24 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
             specs.append(_spec_from_config(doc, cfgs, pw, "pointwise_conv2d" if two_d else "pointwise_conv1d",
                                            None, func, f"{name}_pointwise", mid_t, out_t))
             continue
+        if fname.startswith("bidirectional") and ("FORWARD_CONFIG" in refs or "BACKWARD_CONFIG" in refs):
+            # Bidirectional RNN (hls4ml 1.3): a forward and a backward cell over the same sequence,
+            # each with its own kernels; the time steps and staticness are on the outer config.
+            outer = (cfg or {}).get("fields") or {}
+            templates = (cfg or {}).get("templates") or {}
+            for direction in ("forward", "backward"):
+                dcfg = cfgs.get(refs.get(f"{direction.upper()}_CONFIG", ""))
+                if dcfg is None:
+                    continue
+                tmpl = str(templates.get(f"RNNfunc_{direction}") or "").lower()
+                op = "lstm" if "lstm" in tmpl else "gru" if "gru" in tmpl else "simple_rnn"
+                spec = _spec_from_config(doc, cfgs, dcfg, "rnn", op, func, f"{name}_{direction}", in_t, out_t)
+                spec.n_timesteps = max(1, _i(outer, "n_sequence", default=1) or 1)
+                spec.n_out = spec.n_state * max(1, _i(outer, "n_sequence_out", default=1) or 1)
+                static = outer.get("use_static")
+                spec.rnn_static = bool(static) if static is not None else True
+                specs.append(spec)
+            continue
         if kind == "unknown" and cfg is not None:
             kind2, op2 = _kind_from_base(str(cfg.get("base") or ""), cfg)
             if kind2 != "unknown" and kind2 not in ("activation",):

@@ -1,6 +1,6 @@
 """Issue 12 item 2: every layer hls4ml 1.3 converts gets a model, and nothing is silently partial.
 
-Tiny Keras models (GRU + LSTM; a functional CNN with up-sampling, depthwise and separable
+Tiny Keras models (GRU + bidirectional GRU + LSTM; a functional CNN with up-sampling, depthwise and separable
 convolutions, add / multiply / concatenate, zero-padding, global average and max pooling) are
 converted by hls4ml 1.3 (``write()``, no compile) for both io types and estimated from the
 project folder, as ``hwflow estimate --project`` does.
@@ -65,11 +65,14 @@ def test_hls4ml_layer_zoo_is_fully_modelled(tmp_path, io_type):
     L = tf.keras.layers
     i = L.Input((8, 6), name="seq_in")
     g = L.GRU(8, return_sequences=True, name="gru")(i)
+    if io_type == "io_parallel":  # hls4ml 1.3 converts Bidirectional for io_parallel only
+        g = L.Bidirectional(L.GRU(4, return_sequences=True), name="bi")(g)
     x = L.LSTM(6, name="lstm")(g)
     rnn = tf.keras.Model(i, L.Dense(4, name="d0")(x))
     est = _convert(rnn, io_type, tmp_path / "rnn")
     assert est["complete"] is True and est["not_modelled"] == []
-    assert [row["kind"] for row in est["layers"]] == ["rnn", "rnn", "dense"]
+    want = ["rnn", "rnn", "rnn", "rnn", "dense"] if io_type == "io_parallel" else ["rnn", "rnn", "dense"]
+    assert [row["kind"] for row in est["layers"]] == want
     assert est["ii_cycles"] >= 8 and set(est["interval_80"]) >= {"lut", "latency_cycles"}
 
     i = L.Input((8, 8, 3), name="img")
