@@ -122,10 +122,13 @@ def qtools_energy(keras_model: Any, *, input_bits: int = 8, weights_on_memory: s
                           "it supports QDense/QConv/QActivation/pooling/BatchNorm layers of "
                           "QKeras with fixed quantizers") from exc
     per_layer = {name: float(v.get("total", 0.0)) for name, v in profile.items()}
+    # the arithmetic share of each layer (what a multiply by a constant zero saves in hardware)
+    per_layer_op = {name: float((v.get("energy") or {}).get("op_cost", 0.0)) for name, v in profile.items()}
     return {
         "pj_per_inference": float(total),
         "uj_per_inference": float(total) * 1e-6,
         "per_layer_pj": per_layer,
+        "per_layer_op_pj": per_layer_op,
         "memory": {"weights": weights_on_memory, "activations": activations_on_memory},
         "source": QTOOLS_SOURCE,
     }
