@@ -41,6 +41,7 @@ KNOWN_KINDS = (
     "resize",
     "slice",
     "rnn",
+    "dense_da",
 )
 
 #: Kinds whose multipliers hold trained weights (the ones reuse factors and pruning act on).
@@ -114,6 +115,10 @@ class LayerSpec:
     n_state: int = 0
     n_timesteps: int = 1
     rnn_static: bool = True
+    # Distributed-arithmetic dense (hls4ml 1.3 ``dense_da_<i>``): its explicit adder graph.
+    da_adders: int = 0
+    da_adder_bits: int = 0
+    da_depth: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- derived

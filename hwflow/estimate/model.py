@@ -253,6 +253,21 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
 
     if not spec.is_known:
         return f
+    if spec.kind == "dense_da":
+        # Distributed arithmetic: constant products already unrolled into the adder graph hls4ml
+        # wrote - no multiplier, no DSP; an adder costs a LUT per bit on the carry chain; the
+        # graph's depth (adder levels) is chained within the clock period like any adder tree.
+        speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+        t = spec.da_depth * hyper.get("t_add_ns", T_ADD_NS) * (0.5 + _bits(spec.accum_bits, 16) / 32.0) * speed
+        stages = max(0.25, t / max(0.5, ctx.clock_ns))
+        add("lut_add", spec.da_adder_bits)
+        add("ff_pipe", spec.n_out * _bits(spec.result_bits, 16) * stages)
+        add("ff_acc", spec.da_adder_bits * min(1.0, stages) / 2.0)
+        add("lut_layer", 100)
+        add("ff_layer", 100)
+        add("lat_layer", 1)
+        add("lat_depth", stages)
+        return f
     if spec.kind == "rnn":
         # One recurrent cell (hls4ml reuses it over the time steps, static or not): its
         # resources once; its latency once per time step (the state recurrence is sequential).

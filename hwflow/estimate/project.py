@@ -179,8 +179,12 @@ def _struct_comment(raw: str, name: str) -> str | None:
 _CALL_RE = re.compile(r"nnet::(\w+)\s*<")
 
 
+_HELPERS = ("load_", "save_", "print_", "fill_", "copy_data", "convert_data", "trace")
+
+
 def parse_calls(cpp: str, struct_names: set[str]) -> list[dict[str, Any]]:
-    """The ``nnet::`` calls of the top function that use a config struct, in order."""
+    """The ``nnet::`` layer calls of the top function, in order (with their config struct, or
+    ``config: None`` for generated kernels that take none)."""
     calls: list[dict[str, Any]] = []
     text = _BLOCK_COMMENT.sub("", cpp)
     for m in _CALL_RE.finditer(text):
@@ -201,8 +205,10 @@ def parse_calls(cpp: str, struct_names: set[str]) -> list[dict[str, Any]]:
         if not am:
             continue
         cfg = next((a for a in reversed(targs) if a in struct_names), None)
-        if cfg is None:
-            continue
+        if cfg is None and (m.group(1).startswith(_HELPERS) or len(_split_top(am.group(1))) < 2):
+            continue  # weight loading, tracing, data conversion: not a layer
+        # A layer call without a config struct (hls4ml 1.3's generated dense_da_<i> kernels, or
+        # a function this parser does not know) is kept, so it is estimated or said to be missing.
         comment = None
         cm = re.match(r"\s*//\s*(.+?)\s*$", am.group(2))
         if cm:
@@ -213,6 +219,29 @@ def parse_calls(cpp: str, struct_names: set[str]) -> list[dict[str, Any]]:
 
 
 _NUM_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+_DA_FUNC_RE = re.compile(r"void\s+(dense_da_\d+)\s*\(\s*\w+\s+\w+\[(\d+)\]\s*,\s*\w+\s+\w+\[(\d+)\]\s*\)")
+_DA_ADD_RE = re.compile(r"ap_u?fixed<\s*(\d+)\s*,\s*-?\d+\s*>\s+v\d+\s*=\s*([^;]*?[+-][^;]*);\s*//\s*([\d.]+)")
+_DA_SHIFT_RE = re.compile(r"bit_shift<\s*(-?\d+)\s*>")
+
+
+def parse_da_kernels(text: str) -> dict[str, dict[str, Any]]:
+    """hls4ml 1.3 distributed-arithmetic kernels (``nnet_code_gen.h``): per ``dense_da_<i>`` the
+    explicit adder graph - how many adders, their summed carry-chain width (LUTs) and the adder
+    depth hls4ml notes on each line."""
+    out: dict[str, dict[str, Any]] = {}
+    matches = list(_DA_FUNC_RE.finditer(text))
+    for k, m in enumerate(matches):
+        body = text[m.end(): matches[k + 1].start() if k + 1 < len(matches) else len(text)]
+        adders = []
+        for w, expr, d in _DA_ADD_RE.findall(body):
+            # bits that only one operand covers (below or above the other's shifted range) are
+            # wires: the carry chain spans the result width less the shift
+            shift = max((abs(int(x)) for x in _DA_SHIFT_RE.findall(expr)), default=0)
+            adders.append((max(1, int(w) - shift), float(d)))
+        out[m.group(1)] = {"n_in": int(m.group(2)), "n_out": int(m.group(3)), "adders": len(adders),
+                           "adder_bits": sum(w for w, _ in adders),
+                           "depth": max((d for _, d in adders), default=0.0)}
+    return out
 
 
 def count_weights(path: Path) -> tuple[int, int] | None:
@@ -364,8 +393,11 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         if wc:
             s["weights_file_nonzero"] = wc[1]
 
+    da_path = fw / "nnet_utils" / "nnet_code_gen.h"
+    da = parse_da_kernels(da_path.read_text(errors="replace")) if da_path.is_file() else {}
     doc = {
         "status": "ok",
+        "da_kernels": da,
         "layers": structs,
         "calls": calls,
         "typedefs": {k: {"type": v, "resolved": resolve_type(k, typedefs)} for k, v in typedefs.items()},

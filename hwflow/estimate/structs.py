@@ -426,6 +426,16 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
                 spec.rnn_static = bool(static) if static is not None else True
                 specs.append(spec)
             continue
+        da = (doc.get("da_kernels") or {}).get(fname)
+        if da is not None:
+            # hls4ml 1.3 distributed arithmetic: the dense layer is an explicit adder graph
+            spec = _spec_from_config(doc, cfgs, None, "dense_da", None, func, name, in_t, out_t)
+            spec.n_in, spec.n_out = int(da["n_in"]), int(da["n_out"])
+            spec.n_weights = spec.n_in * spec.n_out
+            spec.da_adders, spec.da_adder_bits = int(da["adders"]), int(da["adder_bits"])
+            spec.da_depth = float(da["depth"])
+            specs.append(spec)
+            continue
         if kind == "unknown" and cfg is not None:
             kind2, op2 = _kind_from_base(str(cfg.get("base") or ""), cfg)
             if kind2 != "unknown" and kind2 not in ("activation",):

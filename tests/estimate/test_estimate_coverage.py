@@ -103,3 +103,44 @@ def test_a_project_without_layer_calls_is_not_called_complete(tmp_path):
     else:
         assert est["complete"] is False and "no layers found" in est["out_of_domain"][0]
         assert est["interval_80"] is None
+
+
+def test_distributed_arithmetic_dense_is_estimated_from_its_adder_graph(tmp_path):
+    """hls4ml 1.3's distributed-arithmetic dense layers are generated kernels without a config
+    struct (``nnet::dense_da_<i>`` in nnet_code_gen.h): counted from their adder graph, no DSP."""
+    tf = pytest.importorskip("tensorflow")
+    hls4ml = pytest.importorskip("hls4ml")
+    L = tf.keras.layers
+    i = L.Input((16,), name="x")
+    m = tf.keras.Model(i, L.Dense(3, name="d2")(L.Activation("relu", name="r1")(L.Dense(8, name="d1")(i))))
+    cfg = hls4ml.utils.config_from_keras_model(m, granularity="name", backend="Vitis",
+                                               default_precision="ap_fixed<8,3>")
+    for name in ("d1", "d2"):
+        cfg["LayerName"][name]["Strategy"] = "distributed_arithmetic"
+    hm = hls4ml.converters.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "da"),
+                                                    backend="Vitis", io_type="io_parallel",
+                                                    part="xczu7ev-ffvc1156-2-e")
+    hm.write()
+    from hwflow.estimate import estimate_project
+
+    est = estimate_project(tmp_path / "da")
+    assert [(row["name"], row["kind"]) for row in est["layers"]] == [("d1", "dense_da"), ("r1", "activation"),
+                                                                     ("d2", "dense_da")]
+    assert est["complete"] is True and est["resources"]["dsp"] == 0
+    assert est["layers"][0]["lut"] > est["layers"][2]["lut"] > 0  # 128 vs 24 constant products
+    assert any("dense_da" in r for r in est["out_of_domain"])
+
+
+def test_a_layer_call_without_config_is_never_dropped_silently():
+    from hwflow.estimate.project import parse_calls
+
+    cpp = """
+    void myproject(input_t x[4], result_t y[2]) {
+        nnet::load_weights_from_txt<w_t, 8>(w2, "w2.txt");
+        nnet::dense<input_t, layer2_t, config2>(x, layer2_out, w2, b2); // fc
+        nnet::my_custom_kernel<layer2_t, result_t>(layer2_out, y); // custom
+    }
+    """
+    calls = parse_calls(cpp, {"config2"})
+    assert [(c["func"], c["config"]) for c in calls] == [("nnet::dense", "config2"),
+                                                         ("nnet::my_custom_kernel", None)]
