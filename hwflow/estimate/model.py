@@ -212,7 +212,7 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
 def _table_lookups(spec: LayerSpec) -> int:
     """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight."""
     if spec.kind == "softmax" or (spec.kind == "activation" and spec.op in (
-            "sigmoid", "tanh", "softplus", "softsign", "elu", "selu")):
+            "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
         return _parallel_elems(spec, spec.n_in)
     return 0
 

@@ -64,6 +64,8 @@ _FUNC_KIND: dict[str, tuple[str, str | None]] = {
     "concatenate2d": ("concat", None),
     "concatenate3d": ("concat", None),
     "clone_stream": ("clone", None),
+    "broadcast_stream": ("clone", None),
+    "unary_lut": ("activation", "unary_lut"),
     "repack_stream": ("reshape", None),
     "transpose": ("reshape", None),
     "transpose_2d": ("reshape", None),
