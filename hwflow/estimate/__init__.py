@@ -26,9 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .interval import fit_verdict, intervals, out_of_domain
 from .layers_json import layers_from_layers_json
 from .layerspec import LayerSpec
-from .interval import fit_verdict, intervals, out_of_domain
 from .model import MODEL_NAME, make_context, predict
 from .project import ProjectParseError, layers_from_project, read_project
 from .store import user_calibration_path

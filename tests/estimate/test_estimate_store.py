@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_estimate_project import _write_project  # same folder (pytest puts it on sys.path)
 
 from hwflow.estimate import estimate_project, load_calibration, store
 from hwflow.estimate.dataset import load_table
-
-from test_estimate_project import _write_project  # same folder (pytest puts it on sys.path)
 
 
 def _synth(lut=21000, ff=9000, dsp=30, version="2023.2"):
