@@ -31,3 +31,18 @@ def test_complete_estimate_text_has_interval_and_no_warning():
     assert "INCOMPLETE" not in text and "outside the calibration" not in text
     lo, hi = est["interval_80"]["lut"]
     assert f"LUT {lo:,}–{hi:,}" in text
+
+
+def test_recalibrate_cli_without_runs_is_bad_input(tmp_path, monkeypatch):
+    import pytest
+
+    from hwflow.errors import BadInput
+    from hwflow.estimate.views import recalibrate_cli
+
+    monkeypatch.setenv("HWFLOW_CACHE", str(tmp_path))
+    with pytest.raises(BadInput, match="hwflow synth"):
+        recalibrate_cli([])
+    bad = tmp_path / "runs.json"
+    bad.write_text("not json")
+    with pytest.raises(BadInput, match="runs.json"):
+        recalibrate_cli([str(bad)])
