@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import Design
-from .interval import FLOOR, conformal_quantiles, interval, log_residuals
+from .interval import FLOOR, choose_levels, conformal_quantiles, interval, log_residuals
 from .model import (
     DEFAULT_HYPER,
     FEATURES,
@@ -343,8 +343,11 @@ def cv_residuals(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, np.
 
 def conformal_calibration(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
     """Interval quantiles from all held-out residuals (what calibration.json stores)."""
-    return conformal_quantiles(cv_residuals(designs, cv), [d.repo for d in designs],
-                               [d.tool or "vivado_hls" for d in designs])
+    res = cv_residuals(designs, cv)
+    repos = [d.repo for d in designs]
+    tools = [d.tool or "vivado_hls" for d in designs]
+    levels = choose_levels(res, repos, tools)
+    return {**conformal_quantiles(res, repos, tools, levels), "nominal_levels": levels}
 
 
 def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
@@ -359,8 +362,10 @@ def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str
     per_tool: dict[str, dict[str, list[bool]]] = {}
     for repo in sorted(set(repos)):
         train = [i for i, r in enumerate(repos) if r != repo]
-        q = conformal_quantiles({m: v[train] for m, v in res.items()}, [repos[i] for i in train],
-                                [tools[i] for i in train])
+        tr_res = {m: v[train] for m, v in res.items()}
+        tr_repos, tr_tools = [repos[i] for i in train], [tools[i] for i in train]
+        # the nominal levels too are chosen without this repository
+        q = conformal_quantiles(tr_res, tr_repos, tr_tools, choose_levels(tr_res, tr_repos, tr_tools))
         for i, d in enumerate(designs):
             if d.repo != repo:
                 continue
