@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwflow.emu.fast.core import (F32_EXACT, F64_EXACT, Unsupported, _cfg_type, _check_product, _config_value,
-                                  _dtype_for, _finish_activation, _raw_abs_max, _type_range, _weights, cast_raw)
+from hwflow.emu.fast.core import (
+    F32_EXACT,
+    F64_EXACT,
+    Unsupported,
+    _cfg_type,
+    _check_product,
+    _config_value,
+    _dtype_for,
+    _finish_activation,
+    _raw_abs_max,
+    _type_range,
+    _weights,
+    cast_raw,
+)
 from hwflow.emu.tables import act_table_index, sigmoid_table, tanh_table
 
 

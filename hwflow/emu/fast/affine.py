@@ -7,8 +7,20 @@ from typing import Any
 
 import numpy as np
 
-from hwflow.emu.fast.core import (F32_EXACT, F64_EXACT, Tensor, Unsupported, _cfg_type, _check_product,
-                                  _dtype_for, _raw_abs_max, _type_range, _weights, _windows, cast_raw)
+from hwflow.emu.fast.core import (
+    F32_EXACT,
+    F64_EXACT,
+    Tensor,
+    Unsupported,
+    _cfg_type,
+    _check_product,
+    _dtype_for,
+    _raw_abs_max,
+    _type_range,
+    _weights,
+    _windows,
+    cast_raw,
+)
 from hwflow.emu.fixed import FixedType, _round_inplace, apply_overflow
 
 

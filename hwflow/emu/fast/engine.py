@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from hwflow.emu.fast.core import (Op, Tensor, Unsupported, _finish_activation, _ftype, _overflow_inplace,
-                                  _dtype_for, _read_defines)
+from hwflow.emu.fast.core import Op, Tensor, Unsupported, _dtype_for, _finish_activation, _ftype, _overflow_inplace, _read_defines
 from hwflow.emu.fast.registry import BUILDERS, MULTI_INPUT
 from hwflow.emu.fixed import FixedType, _round_inplace, apply_overflow, round_real, strip_array_type
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwflow.emu.fast.core import (F64_EXACT, Unsupported, _cfg_type, _config_value, _layer_type, _raw_abs_max,
-                                  _weights, cast_raw)
+from hwflow.emu.fast.core import F64_EXACT, Unsupported, _cfg_type, _config_value, _layer_type, _raw_abs_max, _weights, cast_raw
 from hwflow.emu.fixed import FixedType
 from hwflow.emu.tables import expf, to_fixed
 

@@ -15,8 +15,8 @@ import numpy as np
 from hwflow.emu.fast.activations import _build_activation, _build_batchnorm
 from hwflow.emu.fast.affine import _build_conv, _build_dense, _build_depthwise
 from hwflow.emu.fast.merge import _build_concatenate, _build_merge
-from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
 from hwflow.emu.fast.nonlinear import _build_hard, _build_parametrized, _build_prelu
+from hwflow.emu.fast.pooling import _build_global_pooling, _build_pooling
 from hwflow.emu.fast.reshape import _build_cropping, _build_reshape, _build_resize, _build_zeropad
 from hwflow.emu.fast.rnn import _build_bidirectional, _build_rnn
 from hwflow.emu.fast.softmax import _build_softmax
