@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from hwflow.emu import examples
     from hwflow.emu.csim import CSim
     from hwflow.emu.fast import FastEmulator
-    from hwflow.emu.precision import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     log = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     model = examples.jet_mlp(output=args.output, seed=0)

@@ -28,7 +28,7 @@ Exactness, as designed here:
 
 The configuration builder (:func:`hls_config_for`, :func:`input_type_for`, :func:`quantize_input`,
 :func:`softmax_precisions`, :func:`converter_kwargs`) lives in :mod:`hwflow.hlsconfig`, next to the
-convert step; the names are still importable from here.
+convert step.
 """
 
 from __future__ import annotations
@@ -311,16 +311,3 @@ def format_layer_table(result: dict[str, Any]) -> str:
         lines.append(f"{r['hls_layer']:<24} {r['kind'][:14]:<14} {r['exact_fraction']:>8.4f} "
                      f"{r['max_abs_diff']:>12.3g} {r['mean_abs_diff']:>12.3g}{flag}")
     return "\n".join(lines)
-
-
-_MOVED_TO_HLSCONFIG = ("hls_config_for", "input_type_for", "quantize_input", "softmax_precisions",
-                       "converter_kwargs")
-
-
-def __getattr__(name: str) -> Any:
-    """The configuration builder moved to :mod:`hwflow.hlsconfig`; old imports keep working."""
-    if name in _MOVED_TO_HLSCONFIG:
-        from hwflow import hlsconfig
-
-        return getattr(hlsconfig, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,7 +44,7 @@ def build_case(tmp_path_factory):
     import hls4ml
 
     from hwflow.emu import examples
-    from hwflow.emu.precision import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     cache: dict[str, Case] = {}
 

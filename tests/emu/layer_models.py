@@ -1,7 +1,7 @@
 """Small functional models for the per-layer tests of the fast engine (test_layers_*.py).
 
 Each model groups several layer kinds so that one C-sim compile checks many of them; the
-hls4ml config is hwflow's (:func:`hwflow.emu.precision.hls_config_for`) with a few result types
+hls4ml config is hwflow's (:func:`hwflow.hlsconfig.hls_config_for`) with a few result types
 narrowed on purpose so that rounding, saturation and wrap-around really happen inside layers.
 The reference is hls4ml's own C-simulation: ``ModelGraph.trace`` compiles the written project and
 returns every layer's output, sample by sample, which the fast engine must reproduce bit for bit.
@@ -48,7 +48,7 @@ def convert_and_trace(name: str, model: Any, out_dir: Path, *, io_type: str, bac
     import hls4ml
 
     from hwflow.emu.fast import FastEmulator
-    from hwflow.emu.precision import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor))
     if patch is not None:

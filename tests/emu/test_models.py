@@ -147,7 +147,7 @@ def test_emulate_picks_fast_and_verifies_it(build_case, csim_cache) -> None:
 def _convert(model, tmp_path, cfg_patch=None, io_type="io_parallel"):
     import hls4ml
 
-    from hwflow.emu.precision import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type))
     if cfg_patch:

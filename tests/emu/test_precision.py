@@ -10,14 +10,8 @@ pytest.importorskip("qkeras")
 from qkeras import quantized_bits, quantized_relu
 
 from hwflow.emu.fixed import FixedType
-from hwflow.emu.precision import (
-    compare,
-    converter_kwargs,
-    fixed_type_for_quantizer,
-    format_layer_table,
-    hls_config_for,
-    softmax_precisions,
-)
+from hwflow.emu.precision import compare, fixed_type_for_quantizer, format_layer_table
+from hwflow.hlsconfig import converter_kwargs, hls_config_for, softmax_precisions
 
 
 @pytest.mark.parametrize(("quantizer", "expected"), [
@@ -106,7 +100,7 @@ def test_compare_statistics_without_layers(mlp) -> None:
 
 
 def test_quantize_input_matches_firmware_input_type(mlp) -> None:
-    from hwflow.emu.precision import quantize_input
+    from hwflow.hlsconfig import quantize_input
 
     # ap_fixed<8,2,AP_RND_CONV,AP_SAT>: LSB 1/64, range [-2, 2 - 1/64], ties to even
     x = np.array([0.3, -5.0, 1.99, 1.5 / 64, 2.5 / 64], dtype=np.float32)

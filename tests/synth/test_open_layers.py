@@ -22,7 +22,7 @@ pytest.importorskip("qkeras")
 def _convert(model, out_dir, patch=None):
     import hls4ml
 
-    from hwflow.emu.precision import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     cfg, kw = converter_kwargs(hls_config_for(model, io_type="io_parallel"))
     if patch:

@@ -26,7 +26,7 @@ OUTPUT_T = "fixed<6,1,RND_CONV,SAT>"  # narrow: the 4 outputs saturate and round
 def _convert(model, out_dir, *, io_type="io_parallel", patch=None):
     import hls4ml
 
-    from hwflow.emu.precision import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type))
     if patch:
