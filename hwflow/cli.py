@@ -36,6 +36,11 @@ def _add_run_opts(p: argparse.ArgumentParser) -> None:
                    help="synthesis level (default: csynth, or the level already synthesized in this work folder)")
     p.add_argument("--cosim", action="store_true", help="also run C/RTL co-simulation (synth)")
     p.add_argument("--dry-run", action="store_true", help="synth: write the HLS project and scripts, run nothing")
+    p.add_argument("--tool", choices=["vendor", "open"], default=None,
+                   help="synth: 'vendor' HLS tools, or 'open': da4ml Verilog + Verilator RTL simulation + Yosys "
+                        "counts, no vendor tool (default: what this work folder synthesized last, else vendor)")
+    p.add_argument("--comb", action="store_true",
+                   help="synth --tool open: one combinational module instead of pipelined to the clock")
     p.add_argument("--timeout", type=float, default=None, help="timeout in seconds for each vendor tool call")
     p.add_argument("--quiet", action="store_true")
 
@@ -115,7 +120,8 @@ def _options(args: argparse.Namespace):
     return Options(engine=getattr(args, "engine", "fast"), deploy=getattr(args, "deploy", "emulated"),
                    synth_level=getattr(args, "level", None), cosim=getattr(args, "cosim", False),
                    dry_run=getattr(args, "dry_run", False), timeout_s=getattr(args, "timeout", None),
-                   quiet=getattr(args, "quiet", False) or getattr(args, "json", False))
+                   quiet=getattr(args, "quiet", False) or getattr(args, "json", False),
+                   extra={"synth_tool": getattr(args, "tool", None), "open_comb": getattr(args, "comb", False)})
 
 
 def _context(args: argparse.Namespace):

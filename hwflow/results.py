@@ -133,6 +133,9 @@ def _hardware_block(r: dict[str, Any], o: StepOutputs) -> None:
         r["timing"] = syn.get("timing")
         r["synth"] = {k: syn.get(k) for k in ("level", "tool", "version", "resources", "latency_cycles",
                                              "ii_cycles", "clock_ns", "source", "timing", "power_w")}
+        from .synth.open.step import results_block  # --tool open: open_synth and rtl_sim, never the vendor slot
+
+        r.update(results_block(syn))
     if est:
         r["estimate"] = {k: est.get(k) for k in ("resources", "latency_cycles", "ii_cycles", "source",
                                                  "error", "error_label", "energy", "qtools", "fits")}

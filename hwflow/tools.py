@@ -340,6 +340,17 @@ def doctor_report(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "vsynth": bool(hls) and vivado is not None,
         "bitfile": bool(hls) and vivado is not None,
     }
+    from .synth.open.tools import open_tools_status
+
+    open_rows = open_tools_status()
+    lines.append("Open synthesis tools (pip wheels; hwflow synth --tool open):")
+    for o in open_rows:
+        if o["status"] == "found":
+            note = f"  ({o['note']})" if o.get("note") else ""
+            lines.append(f"  {o['tool']:<11} found    {o['version']:<9} {o['origin']}{note}")
+        else:
+            lines.append(f"  {o['tool']:<11} missing  {o.get('hint', '')}")
+    open_ok = all(o["status"] == "found" for o in open_rows)
     lines.append("What works here:")
     lines.append("  train, convert, estimate, report, package/deploy on the emulated board: yes")
     lines.append(f"  emulate (C-simulation): {'yes' if works['emulate'] else 'no: needs g++'}")
@@ -351,8 +362,12 @@ def doctor_report(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             need = [x for x, ok in (("an HLS tool", bool(hls)), ("vivado", vivado is not None)) if not ok]
             lines.append(f"  synth --level {level}: {'' if level == 'bitfile' else ' '}no: needs {' and '.join(need)}")
     lines.append("  synth --dry-run (write the HLS project and scripts only): yes")
+    lines.append("  synth --tool open (Verilog, RTL simulation, Yosys counts; no bitstream): "
+                 + ("yes" if open_ok else "no: needs " + ", ".join(o["tool"] for o in open_rows
+                                                                   if o["status"] != "found")))
+    works["synth_open"] = open_ok
     if not (hls and vivado):
         missing = [n for n in CONTRACTS if not tools[n].usable]
         lines.append("To add vendor tools: " + install_hint(missing))
     return {"lines": lines, "tools": {n: t.to_dict() for n, t in tools.items()}, "host_tools": host,
-            "works": works}
+            "works": works, "open_tools": open_rows}

@@ -126,7 +126,7 @@ class Document:
 # ----------------------------------------------------------------------------------- HTML
 
 CSS = """
-:root{--measured:#1b7837;--vendor:#2166ac;--emulated:#b35806;--estimate:#c51b7d;--software:#4d4d4d;
+:root{--measured:#1b7837;--vendor:#2166ac;--open:#01665e;--emulated:#b35806;--estimate:#c51b7d;--software:#4d4d4d;
 --reference:#757575;--line:#e3e3e3;--muted:#6b6b6b;--bg:#fafafa}
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;margin:0;color:#1d1d1d;
@@ -159,11 +159,13 @@ figcaption{font-size:.82em;color:var(--muted);margin-top:.25em}
 .card .big{font-size:1.55em;font-weight:650;margin:.1em 0 .15em}
 .card .s{font-size:.82em;color:#444}
 .card.k-measured{border-left-color:var(--measured)} .card.k-vendor{border-left-color:var(--vendor)}
+.card.k-open{border-left-color:var(--open)}
 .card.k-emulated{border-left-color:var(--emulated);border-style:dotted;border-left-style:solid}
 .card.k-estimate{border-left-color:var(--estimate);border-style:dashed;border-left-style:solid}
 .card.k-software{border-left-color:var(--software)} .card.k-none{border-left-color:#ccc;background:var(--bg)}
 .v.k-measured{color:#0f4d22;font-weight:600}
 .v.k-vendor{color:#143f6b}
+.v.k-open{color:#01665e;text-decoration:underline solid #80cdc1}
 .v.k-emulated{color:#7a3d04;text-decoration:underline dotted #e08214}
 .v.k-estimate{color:#8e0152;font-style:italic;text-decoration:underline dashed #c51b7d}
 .v.k-reference{color:#555}
@@ -173,6 +175,7 @@ figcaption{font-size:.82em;color:var(--muted);margin-top:.25em}
 vertical-align:middle;margin-left:.3em;border:1px solid transparent;font-weight:500}
 .b-measured{background:var(--measured);color:#fff}
 .b-vendor{background:var(--vendor);color:#fff}
+.b-open{background:var(--open);color:#fff}
 .b-emulated{background:#fee0b6;color:#7a3d04;border:1px dotted #b35806}
 .b-estimate{background:#fff;color:#8e0152;border:1px dashed #c51b7d;font-style:italic}
 .b-software{background:#e8e8e8;color:#333}
@@ -317,7 +320,7 @@ def to_html(doc: Document, footer: str = "") -> str:
 
 # ----------------------------------------------------------------------------------- Markdown
 
-MD_MARK = {"emulated": "°", "reference": "†"}
+MD_MARK = {"emulated": "°", "reference": "†", "open": "‡"}
 
 
 def value_md(v: Cell) -> str:
@@ -376,7 +379,7 @@ def _block_md(b: Any, base: Path | None) -> list[str]:
             "**Sources.** " + "; ".join(f"*{KIND_LABEL[k]}*: {KIND_MEANING[k]}" for k in b.kinds) + ".",
             "",
             "Markers: **bold** measured · plain vendor tool / software · *≈italic* hwflow estimate · "
-            "value° emulated · value† reference · _not run_ / _not measured_: nothing was produced "
+            "value° emulated · value‡ open synthesis · value† reference · _not run_ / _not measured_: nothing was produced "
             "(never a made-up number).",
             "",
         ]

@@ -16,11 +16,12 @@ import math
 from typing import Any
 
 #: Kinds in the order the legend lists them.
-KINDS: tuple[str, ...] = ("measured", "vendor", "emulated", "estimate", "software", "reference")
+KINDS: tuple[str, ...] = ("measured", "vendor", "open", "emulated", "estimate", "software", "reference")
 
 KIND_LABEL: dict[str, str] = {
     "measured": "measured",
     "vendor": "vendor tool",
+    "open": "open synthesis",
     "emulated": "emulated",
     "estimate": "hwflow estimate",
     "software": "software",
@@ -30,6 +31,8 @@ KIND_LABEL: dict[str, str] = {
 KIND_MEANING: dict[str, str] = {
     "measured": "read from a sensor or timer on real hardware",
     "vendor": "reported by the vendor tool (HLS / Vivado) after synthesis",
+    "open": "synthesized here with open tools (da4ml Verilog, Yosys): pre-placement netlist counts and "
+    "logic-only delay of da4ml's architecture, not hls4ml's",
     "emulated": "from the emulated board or C-simulation on this PC (bit-accurate outputs; "
     "power and time are simulated, not hardware)",
     "estimate": "predicted by hwflow's models without the vendor tool (has an error bar)",
@@ -41,6 +44,7 @@ KIND_MEANING: dict[str, str] = {
 COLOR: dict[str | None, str] = {
     "measured": "#1b7837",
     "vendor": "#2166ac",
+    "open": "#01665e",
     "emulated": "#e08214",
     "estimate": "#c51b7d",
     "software": "#4d4d4d",
@@ -50,6 +54,7 @@ COLOR: dict[str | None, str] = {
 HATCH: dict[str | None, str] = {
     "measured": "",
     "vendor": "",
+    "open": "++",
     "emulated": "..",
     "estimate": "///",
     "software": "",
@@ -60,6 +65,7 @@ HATCH: dict[str | None, str] = {
 MARKER: dict[str | None, str] = {
     "measured": "o",
     "vendor": "s",
+    "open": "P",
     "emulated": "D",
     "estimate": "^",
     "software": "o",
@@ -69,6 +75,7 @@ MARKER: dict[str | None, str] = {
 FILLED: dict[str | None, bool] = {
     "measured": True,
     "vendor": True,
+    "open": True,
     "emulated": True,
     "estimate": False,
     "software": True,

@@ -33,6 +33,7 @@ from ..fileio import atomic_write_json, atomic_write_text, read_json
 from ..manifest import load_manifest
 from ..registry import StepSpec, register
 from ..synth.collect import build_synth_json
+from ..synth.open import step as open_step
 from ..synth.plan import (
     BoardInfo,
     Command,
@@ -120,6 +121,8 @@ def effective_level(ctx: Context) -> str:
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
+    if open_step.wanted(ctx):  # --tool open: da4ml + Verilator + Yosys (hwflow/synth/open)
+        return open_step.settings(ctx)
     sel = select_tools(ctx)
     hls = sel.hls.name if sel.hls else default_hls_tool(_accelerator(ctx))
     return {"level": effective_level(ctx), "cosim": ctx.options.cosim, "board": board_info(ctx).__dict__,
@@ -128,6 +131,8 @@ def _settings(ctx: Context) -> dict[str, Any]:
 
 
 def _preflight(ctx: Context) -> None:
+    if open_step.wanted(ctx):
+        return open_step.preflight(ctx)
     sel = select_tools(ctx)
     if sel.problem is None:
         used = [sel.hls.label()] + ([sel.vivado.label()] if sel.vivado else [])  # type: ignore[union-attr]
@@ -179,6 +184,8 @@ def _failure(cmd: Command, rec: CommandRecord, outcome: Outcome, log: Path, time
 
 
 def run(ctx: Context) -> dict[str, Any]:
+    if open_step.wanted(ctx):
+        return open_step.run(ctx)
     t0 = time.monotonic()
     opts = ctx.options
     sel = select_tools(ctx)

@@ -35,6 +35,14 @@ __all__ = [
 ]
 
 
+def _open_synthesis(r: dict[str, Any]) -> list[Any]:
+    """The open path's section (hwflow/synth/open/report.py) when it ran, else nothing."""
+    from ...synth.open.report import open_section
+
+    s = open_section(r)
+    return [s] if s is not None else []
+
+
 def build_document(results: dict[str, Any], out: Path, extras: Extras) -> Document:
     """All sections of a per-design report. Writes the plots into ``out`` as a side effect."""
     r = results if isinstance(results, dict) else {}
@@ -44,6 +52,7 @@ def build_document(results: dict[str, Any], out: Path, extras: Extras) -> Docume
         summary(r, extras, caps),
         accuracy_section(r, extras, out),
         resources_section(r, extras, caps, out),
+        *_open_synthesis(r),
         latency_section(r, extras, out),
         power_section(r, extras, out),
         energy_section(r, extras, out),
