@@ -35,9 +35,10 @@ def open_section(r: dict[str, Any]) -> Any:
     for k, label in ROWS:
         rows.append([label, V(_fmt(res.get(k)), src),
                      V(_fmt(da.get(k)), da.get("source")) if k in ("lut", "ff") else "-",
-                     V(_fmt(est_res.get(k)), est_src)])
+                     V(_fmt(est_res.get(k)), est_src) if k in est_res else "-"])
     s.blocks.append(Table(["resource", "Yosys (da4ml architecture)", "da4ml's own estimate",
-                           "hwflow estimate (hls4ml HLS architecture)"], rows, numeric=(1, 2, 3),
+                           "hwflow estimate (hls4ml HLS architecture, the design's reuse factor)"], rows,
+                          numeric=(1, 2, 3),
                           caption="Two implementations of the same network: the HLS estimate is not a "
                                   "prediction of the Yosys counts, nor the reverse."))
     t = o.get("timing") or {}
