@@ -15,8 +15,9 @@ from typing import Any
 
 from ..context import Context
 from ..energy.design import console_lines
-from ..estimate import estimate_project, with_energy
+from ..estimate import estimate_fit, estimate_project, with_energy
 from ..estimate.energy import energy_for, qtools_energy
+from ..estimate.views import console_suffix
 from ..fileio import atomic_write_json
 from ..registry import StepSpec, register
 from .train import load_quantized_model, load_test_split
@@ -83,6 +84,8 @@ def estimate_for(ctx: Context, project: Path, board, accuracy: float | None) -> 
     est["energy"] = flat
     est["error_label"] = error_label(est)
     est["fits"] = fits(est["resources"], board.resources.model_dump())
+    # issue 12: fits / may not fit / does not fit from the 80 % interval (and an incomplete estimate)
+    est["fit_verdict"] = estimate_fit(est, board.resources.model_dump())
     est["board"] = board.name
     return est
 
@@ -114,7 +117,7 @@ def run(ctx: Context) -> dict[str, Any]:
     r = est["resources"]
     ctx.log(f"{est['source']}: LUT {r.get('lut')}, FF {r.get('ff')}, DSP {r.get('dsp')}, BRAM18K {r.get('bram_18k')}, "
             f"latency {est.get('latency_cycles')} cycles, II {est.get('ii_cycles')}; fits on {ctx.board.name}: "
-            f"{est['fits']['fits']}")
+            f"{est['fits']['fits']}" + console_suffix(est))
     if est.get("error_label"):
         ctx.log(est["error_label"])
 
