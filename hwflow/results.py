@@ -138,7 +138,10 @@ def _hardware_block(r: dict[str, Any], o: StepOutputs) -> None:
         r.update(results_block(syn))
     if est:
         r["estimate"] = {k: est.get(k) for k in ("resources", "latency_cycles", "ii_cycles", "source",
-                                                 "error", "error_label", "energy", "qtools", "fits")}
+                                                 "error", "error_label", "energy", "qtools", "fits",
+                                                 # issue 12 (docs/contract.md)
+                                                 "interval_80", "complete", "not_modelled", "out_of_domain",
+                                                 "calibration", "fit_verdict")}
 
 
 def _energy_block(r: dict[str, Any], o: StepOutputs) -> None:
