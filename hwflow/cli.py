@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true")
             p.add_argument("--basis", default=None, choices=("batch1_system", "batched_system", "accelerator"),
                            help="with --board all: the energy basis boards are ranked on (default batch1_system)")
+            p.add_argument("--recalibrate", action="store_true",
+                           help="refit the estimator on the shipped data plus your own vendor runs (calibration store)")
+            p.add_argument("--with", dest="with_files", action="append", default=[], metavar="FILE",
+                           help="with --recalibrate: a table of vendor runs exported elsewhere (repeatable)")
             _add_run_opts(p)
         else:
             _add_common(p)
@@ -166,7 +170,7 @@ def cmd_run(args: argparse.Namespace, to: str | None = None) -> int:
 
 
 def cmd_step(args: argparse.Namespace) -> int:
-    if args.cmd == "estimate" and (args.project is not None or args.board == "all"):
+    if args.cmd == "estimate" and (args.project is not None or args.board == "all" or args.recalibrate):
         from .cli_estimate import cli_estimate
 
         return cli_estimate(args)

@@ -11,7 +11,12 @@ from .steps.estimate import error_label
 
 
 def cli_estimate(args) -> int:
-    """`hwflow estimate --project DIR` and `hwflow estimate DESIGN --board all` (board advisor)."""
+    """`hwflow estimate --project DIR`, `hwflow estimate DESIGN --board all` (board advisor) and
+    `hwflow estimate --recalibrate [--with FILE ...]` (issue 12: the user's calibration store)."""
+    if getattr(args, "recalibrate", False):
+        from .estimate.views import recalibrate_cli
+
+        return recalibrate_cli(getattr(args, "with_files", None) or [], args.json)
     if args.project is not None:
         from .estimate import estimate_project
 
@@ -34,11 +39,11 @@ def cli_estimate(args) -> int:
         if args.json:
             print_json(est)
         else:
-            r = est["resources"]
-            print(f"{args.project}: LUT {r.get('lut')} FF {r.get('ff')} DSP {r.get('dsp')} BRAM18K {r.get('bram_18k')} "
-                  f"latency {est.get('latency_cycles')} cycles II {est.get('ii_cycles')}  [{est['source']}]")
-            if est["error_label"]:
-                print(f"  ({est['error_label']})")
+            from .estimate.views import text_lines
+
+            # figures with their 80 % interval, INCOMPLETE / out-of-domain, calibration, error
+            for line in text_lines(est, str(args.project)):
+                print(line)
         return 0
     return board_advisor(args)
 
@@ -55,6 +60,7 @@ def board_advisor(args) -> int:
     from .energy.bases import BASES, BASIS_LABEL
     from .energy.design import fmt_uj
     from .errors import HwflowError
+    from .estimate.views import incomplete_note
     from .fileio import read_json
     from .flow import Options, make_context, run_flow
 
@@ -78,6 +84,7 @@ def board_advisor(args) -> int:
             emu = ctx.step_json("emulate") or {}
             acc = emu.get("accuracy_csim", (ctx.step_json("train") or {}).get("accuracy_quantized"))
             row = advisor_row(name, board.part, est, acc, basis)
+            row["incomplete"] = incomplete_note(est)
         except BadInput:
             print("bad input", file=say, flush=True)
             raise
@@ -88,10 +95,10 @@ def board_advisor(args) -> int:
         if row["error"]:
             print(f"FAILED ({row['error']}) after {dt:.0f} s", file=say, flush=True)
         else:
-            fit = {True: "fits", False: "does not fit", None: "fit unknown"}[row["fits"]]
+            fit = row.get("fit_verdict") or {True: "fits", False: "does not fit", None: "fit unknown"}[row["fits"]]
             e = fmt_uj(row["uj_per_inference"]) if row["uj_per_inference"] is not None else "no figure"
-            print(f"{fit} ({fmt_util(row['utilization'])}), energy/inference [{basis}] {e} ({dt:.0f} s)",
-                  file=say, flush=True)
+            print(f"{fit} ({fmt_util(row['utilization'])}), energy/inference [{basis}] {e} ({dt:.0f} s)"
+                  + (f"; {row['incomplete'].upper()}" if row.get("incomplete") else ""), file=say, flush=True)
     rows = rank(rows)
     from .paths import reports_dir
 
@@ -111,6 +118,9 @@ def board_advisor(args) -> int:
         print(line)
     for line in missing:
         print(line)
+    for r in rows:  # issue 12: an estimate that leaves layers out is said, board by board
+        if r.get("incomplete"):
+            print(f"{r['board']}: {r['incomplete']}")
     hint = other_bases_hint(rows, basis)
     if hint:
         print(f"hint: {hint}")

@@ -84,7 +84,7 @@ def text_lines(est: dict[str, Any], label: str) -> list[str]:
         names = ", ".join(est.get("not_modelled") or [])
         lines.append("  " + note.replace("incomplete:", "INCOMPLETE:", 1) + (f": {names}" if names else ""))
     for reason in est.get("out_of_domain") or []:
-        lines.append(f"  outside the calibration data: {reason} (interval widened)")
+        lines.append(f"  outside the calibration data: {reason}" + (" (interval widened)" if iv else ""))
     cal = est.get("calibration") or {}
     if cal:
         lines.append(f"  calibration: {cal.get('name')} ({cal.get('designs')} designs, "

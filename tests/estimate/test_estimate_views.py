@@ -46,3 +46,23 @@ def test_recalibrate_cli_without_runs_is_bad_input(tmp_path, monkeypatch):
     bad.write_text("not json")
     with pytest.raises(BadInput, match="runs.json"):
         recalibrate_cli([str(bad)])
+
+
+def test_cli_estimate_project_text_and_recalibrate_exit_codes(tmp_path, monkeypatch, capsys):
+    """`hwflow estimate --project` prints the interval and completeness; `--recalibrate` without
+    runs exits 2 with what to do (no traceback)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_estimate_project import _write_project
+
+    from hwflow.cli import main
+
+    _write_project(tmp_path / "prj", weights=",".join(["0.5", "0", "0.25", "-0.375"] * 256))
+    assert main(["estimate", "--project", str(tmp_path / "prj")]) == 0
+    out = capsys.readouterr().out
+    assert "80 % interval: LUT" in out and "calibration: shipped" in out and "INCOMPLETE" not in out
+    monkeypatch.setenv("HWFLOW_CACHE", str(tmp_path / "cache"))
+    assert main(["estimate", "--recalibrate"]) == 2
+    assert "hwflow synth" in capsys.readouterr().err
