@@ -66,3 +66,24 @@ def test_cli_estimate_project_text_and_recalibrate_exit_codes(tmp_path, monkeypa
     monkeypatch.setenv("HWFLOW_CACHE", str(tmp_path / "cache"))
     assert main(["estimate", "--recalibrate"]) == 2
     assert "hwflow synth" in capsys.readouterr().err
+
+
+def test_report_summary_card_says_incomplete_and_the_interval_verdict():
+    """results.json's estimate block -> the report's summary card: 'incomplete: GRU not modelled'
+    and fits / may not fit / does not fit from the interval (issue 12)."""
+    from hwflow.report.extras import Extras
+    from hwflow.report.sections.summary import summary
+
+    caps = {"lut": 53200, "ff": 106400, "dsp": 220, "bram_18k": 280, "uram": 0}
+    est = estimate_layers([_dense(), LayerSpec(name="gru1", kind="unknown", func="nnet::gru_stack")],
+                          part="xc7z020clg400-1", clock_ns=10)
+    est["fit_verdict"] = estimate_fit(est, caps)
+    r = {"design": "d", "board": "pynq-z2",
+         "resources": {**est["resources"], "source": est["source"]},
+         "latency": {"cycles": est["latency_cycles"], "ii_cycles": est["ii_cycles"], "seconds": 1e-7,
+                     "source": est["source"]},
+         "estimate": {k: est.get(k) for k in ("resources", "source", "interval_80", "complete", "not_modelled",
+                                              "out_of_domain", "calibration", "fit_verdict")}}
+    text = repr(summary(r, Extras(anchors={}), caps))
+    assert "incomplete: GRU not modelled" in text
+    assert "may not fit" in text  # an incomplete estimate cannot promise a fit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...estimate.views import incomplete_note
 from ...figures import inferences_per_joule
 from ...results import Results
 from ..doc import Card, Cards, Legend, Section, V
@@ -87,7 +88,18 @@ def summary(r: dict[str, Any], ex: Extras, caps: dict[str, Any]) -> Section:
                 )
             elif get(r, "resources.error"):
                 sub.append(f"estimate error: {get(r, 'resources.error')}")
-        v = V("yes" if f["fits"] else "NO", source=f["source"])
+        value = "yes" if f["fits"] else "NO"
+        if source_kind(f["source"]) == "estimate":
+            # issue 12: fits / may not fit / does not fit from the 80 % interval; never silently partial
+            verdict = get(r, "estimate.fit_verdict.verdict")
+            value = verdict or value
+            note = incomplete_note(r.get("estimate"))
+            if note:
+                sub.insert(0, note)
+            cal = get(r, "estimate.calibration") or {}
+            if cal.get("user_runs"):
+                sub.append(f"calibration: {cal.get('name')} ({cal['user_runs']} of your own vendor runs)")
+        v = V(value, source=f["source"])
         cards.append(Card("Fits on the board", v, sub))
 
     lat = r.get("latency") or {}
@@ -101,6 +113,8 @@ def summary(r: dict[str, Any], ex: Extras, caps: dict[str, Any]) -> Section:
     tp = throughput(r, ex)
     if tp:
         lsub.append(f"throughput {fmt_rate(tp['value'])} ({tp['how']})")
+    if source_kind(lat.get("source")) == "estimate" and incomplete_note(r.get("estimate")):
+        lsub.insert(0, incomplete_note(r.get("estimate")))
     cards.append(
         Card(
             "Latency (hardware)",
