@@ -33,6 +33,10 @@ SHIPPED_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 def store_dir() -> Path:
+    """``$HWFLOW_CALIBRATION_STORE``, else ``<cache>/calibration`` (``$HWFLOW_CACHE`` or ~/.cache/hwflow)."""
+    env = os.environ.get("HWFLOW_CALIBRATION_STORE")
+    if env:
+        return Path(env)
     return cache_dir() / "calibration"
 
 

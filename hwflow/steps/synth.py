@@ -29,6 +29,7 @@ from typing import Any
 
 from ..context import Context
 from ..errors import StepFailed
+from ..estimate.store import record_synth
 from ..fileio import atomic_write_json, atomic_write_text, read_json
 from ..manifest import load_manifest
 from ..registry import StepSpec, register
@@ -267,6 +268,15 @@ def run(ctx: Context) -> dict[str, Any]:
     synth["commands"] = "synth/commands.json"
     synth["duration_s"] = round(time.monotonic() - t0, 3)
     atomic_write_json(synth_dir / "synth.json", synth)
+    # issue 12: real vendor figures teach the estimator (the user's calibration store); never fatal
+    try:
+        stored = record_synth(ctx.path("hls"), synth, part=ctx.board.part,
+                              label=f"{getattr(ctx.design, 'name', 'design')}-{ctx.board.name}")
+    except (OSError, ValueError) as exc:
+        stored = None
+        ctx.log(f"calibration store: this run was not recorded ({exc})")
+    if stored:
+        ctx.log(f"calibration store: run recorded in {stored.parent} (`hwflow estimate --recalibrate` refits on it)")
     res = synth.get("resources") or {}
     lat = synth.get("latency_cycles") or {}
     ctx.log(f"{synth['source']}: LUT {res.get('lut')} FF {res.get('ff')} DSP {res.get('dsp')} "

@@ -145,3 +145,10 @@ def workdir(prepared: dict, tmp_path: Path) -> Callable[[str], dict]:
 def synth(w: dict, *extra: str) -> int:
     """``hwflow synth`` in-process on a copied work folder."""
     return main(["synth", w["design"], "--board", w["board"], "--build-dir", w["build"], *extra])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_calibration_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The fakes drop other projects' reports: never let them into the user's calibration store
+    (issue 12, hwflow/estimate/store.py)."""
+    monkeypatch.setenv("HWFLOW_CALIBRATION_STORE", str(tmp_path / "calibration-store"))
