@@ -39,6 +39,7 @@ _log = logging.getLogger(__name__)
 __all__ = [
     "CALIBRATION_PATH",
     "LayerSpec",
+    "calibration_key",
     "ProjectParseError",
     "estimate_fit",
     "estimate_layers",
@@ -78,6 +79,19 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
 
     return {"model": MODEL_NAME + "-uncalibrated", "hyper": dict(DEFAULT_HYPER),
             "coef": {m: dict(v) for m, v in PRIORS.items()}, "cv": {}}
+
+
+def calibration_key() -> str:
+    """What identifies the calibration estimates use now (for the flow's step cache key): the
+    shipped one is covered by the code hash; a user calibration by its content hash."""
+    if os.environ.get("HWFLOW_CALIBRATION", "").lower() == "shipped":
+        return "shipped"
+    up = user_calibration_path()
+    if not up.is_file():
+        return "shipped"
+    import hashlib
+
+    return "user:" + hashlib.sha256(up.read_bytes()).hexdigest()[:16]
 
 
 def _kind_label(u: dict[str, Any]) -> str:

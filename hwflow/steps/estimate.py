@@ -15,7 +15,7 @@ from typing import Any
 
 from ..context import Context
 from ..energy.design import console_lines
-from ..estimate import estimate_fit, estimate_project, with_energy
+from ..estimate import calibration_key, estimate_fit, estimate_project, with_energy
 from ..estimate.energy import energy_for, qtools_energy
 from ..estimate.views import console_suffix
 from ..fileio import atomic_write_json
@@ -26,10 +26,11 @@ METRIC_LABELS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM", "la
 
 
 def _settings(ctx: Context) -> dict[str, Any]:
-    # The estimator's code and calibration.json enter the key through the StepSpec's ``code``.
+    # The estimator's code and calibration.json enter the key through the StepSpec's ``code``;
+    # a user calibration (`hwflow estimate --recalibrate`, issue 12) through calibration_key().
     return {"part": ctx.board.part, "family": ctx.board.family, "clock_period_ns": ctx.clock_period_ns,
             "power": ctx.board_cfg["power"], "resources": ctx.board_cfg["resources"],
-            "data_movement": ctx.board_cfg.get("data_movement")}
+            "data_movement": ctx.board_cfg.get("data_movement"), "calibration": calibration_key()}
 
 
 def board_power_model(board) -> dict[str, Any]:

@@ -29,6 +29,9 @@ def test_store_record_export_recalibrate(tmp_path, monkeypatch):
     monkeypatch.delenv("HWFLOW_CALIBRATION", raising=False)
     proj = tmp_path / "prj"
     _write_project(proj, weights=",".join(["0.5", "0", "0.25", "-0.375"] * 256))
+    from hwflow.estimate import calibration_key
+
+    assert calibration_key() == "shipped"
     before = estimate_project(proj)
     assert before["calibration"]["name"] == "shipped" and before["calibration"]["user_runs"] == 0
 
@@ -61,6 +64,7 @@ def test_store_record_export_recalibrate(tmp_path, monkeypatch):
     assert doc["name"] == "user" and doc["calibration_data"]["user"] == 4
     assert store.USER_REPO in doc["tool_support"]["vitis_hls"]["repositories"]
 
+    assert calibration_key().startswith("user:")  # the flow's estimate step re-runs on a new calibration
     after = estimate_project(proj)
     assert after["calibration"]["name"] == "user" and after["calibration"]["user_runs"] == 4
     assert load_calibration()["name"] == "user"
