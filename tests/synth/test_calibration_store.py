@@ -11,9 +11,16 @@ import json
 import os
 from pathlib import Path
 
-from conftest import PYNQ_FULL, synth
-
+from hwflow.cli import main
 from hwflow.estimate import store
+
+# the fixture project whose reports the fake Vivado HLS drops (the same one as conftest.PYNQ_FULL;
+# not imported from conftest, whose module name is shared by every test folder)
+PYNQ_FULL = "19_Hector-Plata_hls4ml-tutorial_tutorial_mlp_pynq"
+
+
+def synth(w: dict, *extra: str) -> int:
+    return main(["synth", w["design"], "--board", w["board"], "--build-dir", w["build"], *extra])
 
 
 def test_vendor_run_is_recorded_in_the_calibration_store(workdir, fake_tools) -> None:
