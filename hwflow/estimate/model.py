@@ -531,6 +531,9 @@ def predict(layers: list[LayerSpec], ctx: Context, calib: dict[str, Any]) -> dic
         row: dict[str, Any] = {"name": spec.name, "kind": spec.kind, "known": spec.is_known,
                                "reuse_factor": spec.reuse_factor, "strategy": spec.strategy,
                                "io_type": spec.io_type, "n_multipliers": spec.n_multipliers}
+        if spec.w_other is not None:  # weight-aware counts (issue 12): products that vanish / shift / stay
+            row.update({"w_zero": spec.w_zero, "w_pow2": spec.w_pow2, "w_other": spec.w_other,
+                        "w_two_digit": spec.w_two})
         for metric in ("lut", "ff", "dsp", "bram_18k"):
             row[metric] = round(max(0.0, predict_linear(f, coefs.get(metric, {}), metric)), 1)
         lf = dict(f)

@@ -34,6 +34,8 @@ def test_store_record_export_recalibrate(tmp_path, monkeypatch):
     assert calibration_key() == "shipped"
     before = estimate_project(proj)
     assert before["calibration"]["name"] == "shipped" and before["calibration"]["user_runs"] == 0
+    dense = before["layers"][0]  # weight-aware counts in the layer table (w2.txt: 0.5, 0, 0.25, -0.375)
+    assert (dense["w_zero"], dense["w_pow2"], dense["w_other"], dense["w_two_digit"]) == (256, 512, 256, 256)
 
     # open-source or estimated figures never enter the store
     assert store.record_synth(proj, {**_synth(), "hls": {**_synth()["hls"], "source": "open:yosys"}}) is None
