@@ -54,8 +54,17 @@ def board_advisor(args) -> int:
     import sys
     import time
 
-    from .advisor import DEFAULT_BASIS, advisor_row, failed_row, fmt_util, missing_lines, other_bases_hint, rank, \
-        render_plot, table_lines
+    from .advisor import (
+        DEFAULT_BASIS,
+        advisor_row,
+        failed_row,
+        fmt_util,
+        missing_lines,
+        other_bases_hint,
+        rank,
+        render_plot,
+        table_lines,
+    )
     from .config import list_boards, load_board, load_design
     from .energy.bases import BASES, BASIS_LABEL
     from .energy.design import fmt_uj

@@ -42,6 +42,7 @@ from .figures import (
 )
 from .fileio import atomic_write_json
 from .manifest import git_commit, load_manifest, package_versions
+from .synth.open.step import results_block as open_results_block
 
 RESOURCE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram")
 ACCURACY_STAGES = ("float", "quantized", "csim", "board")  # weakest -> closest to hardware
@@ -133,9 +134,7 @@ def _hardware_block(r: dict[str, Any], o: StepOutputs) -> None:
         r["timing"] = syn.get("timing")
         r["synth"] = {k: syn.get(k) for k in ("level", "tool", "version", "resources", "latency_cycles",
                                              "ii_cycles", "clock_ns", "source", "timing", "power_w")}
-        from .synth.open.step import results_block  # --tool open: open_synth and rtl_sim, never the vendor slot
-
-        r.update(results_block(syn))
+        r.update(open_results_block(syn))  # --tool open: open_synth and rtl_sim, never the vendor slot
     if est:
         r["estimate"] = {k: est.get(k) for k in ("resources", "latency_cycles", "ii_cycles", "source",
                                                  "error", "error_label", "energy", "qtools", "fits",

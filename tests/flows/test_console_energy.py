@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from _tiny import tiny_design_yaml
+
 from hwflow.cli import main
 
 BASES = ("batch1_system", "batched_system", "accelerator", "host_timing")

@@ -20,35 +20,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from synth_common import (  # noqa: F401 - re-exported for the fixtures below
+    COSIM_PASS,
+    FAKE_BIN,
+    ORIGINAL_PATH,
+    PYNQ_FULL,
+    TINY,
+    VENDOR_TOOLS,
+    VITIS_2023,
+    VIVADO_2022,
+    XILINX_VARS,
+    synth,
+)
 
 from hwflow import flow, tools
 from hwflow.cli import main
-
-ORIGINAL_PATH = os.environ.get("PATH", "")
-FAKE_BIN = Path(__file__).resolve().parents[1] / "fake_tools" / "bin"
-VENDOR_TOOLS = ("vivado", "vivado_hls", "vitis_hls", "vitis-run")
-XILINX_VARS = ("XILINX_VITIS", "XILINX_HLS", "XILINX_VIVADO_HLS", "XILINX_VIVADO")
-
-TINY = """
-name: tiny_synth
-dataset: {name: digits, test_fraction: 0.2, seed: 0}
-model:
-  input_shape: [64]
-  layers:
-    - {type: dense, units: 8, name: fc1}
-    - {type: relu, name: relu1}
-    - {type: dense, units: 10, name: out}
-    - {type: softmax, name: softmax}
-quantization: {weight_bits: 6, activation_bits: 6, input: {bits: 8, integer_bits: 1}}
-training: {epochs: 1, batch_size: 64, seed: 0}
-hls: {io_type: io_parallel, strategy: latency, reuse_factor: 1, clock_period_ns: 10}
-"""
-
-# Fixture projects whose reports the fakes drop (see tests/fake_tools/fake_xilinx.py):
-PYNQ_FULL = "19_Hector-Plata_hls4ml-tutorial_tutorial_mlp_pynq"      # Vivado HLS 2019.2: csynth, axi, util, timing, power
-VITIS_2023 = "90_SpAllen0726_HG-DREAM-Pulse-Detection-Project_hgdream_cnn1d_rfsoc"   # Vitis HLS 2023.1
-COSIM_PASS = "41_astitwlathe_example-hls4ml_example_mlp_vu9p"        # cosim Pass, vivado_synth.rpt
-VIVADO_2022 = "89_nycu-pcs-lab_LFADs-model-template_lfads_gru_vsynth_only"   # Vivado 2022.2 utilisation
 
 
 def _noop_step(name: str) -> flow.StepSpec:
@@ -140,11 +126,6 @@ def workdir(prepared: dict, tmp_path: Path) -> Callable[[str], dict]:
         return {"design": str(prepared["design"]), "build": str(build), "work": work, "board": board}
 
     return copy
-
-
-def synth(w: dict, *extra: str) -> int:
-    """``hwflow synth`` in-process on a copied work folder."""
-    return main(["synth", w["design"], "--board", w["board"], "--build-dir", w["build"], *extra])
 
 
 @pytest.fixture(autouse=True)

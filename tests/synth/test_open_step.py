@@ -9,7 +9,7 @@ counts out of the vendor slot, and a later run without ``--tool`` keeps the open
 from __future__ import annotations
 
 import pytest
-from conftest import TINY
+from synth_common import TINY
 
 from hwflow.cli import main
 from hwflow.fileio import read_json

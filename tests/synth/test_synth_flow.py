@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import COSIM_PASS, PYNQ_FULL, VITIS_2023, VIVADO_2022, synth
+from synth_common import COSIM_PASS, PYNQ_FULL, VITIS_2023, VIVADO_2022, synth
 
 from hwflow import flow
 from hwflow.cli import main

@@ -11,7 +11,7 @@ import json
 import os
 
 import pytest
-from conftest import ORIGINAL_PATH
+from synth_common import ORIGINAL_PATH
 
 from hwflow.cli import main
 from hwflow.tools import HLS_TOOLS, find_tools

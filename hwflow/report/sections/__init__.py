@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...synth.open.report import open_section
 from ..doc import Document
 from ..extras import Extras, board_capacity
 from .accuracy import accuracy_section, accuracy_stages, best_accuracy, board_accuracy_source
@@ -37,8 +38,6 @@ __all__ = [
 
 def _open_synthesis(r: dict[str, Any]) -> list[Any]:
     """The open path's section (hwflow/synth/open/report.py) when it ran, else nothing."""
-    from ...synth.open.report import open_section
-
     s = open_section(r)
     return [s] if s is not None else []
 
