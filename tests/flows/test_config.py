@@ -232,7 +232,7 @@ def test_designs_and_check_agree_on_names(tmp_path, monkeypatch, capsys):
     ddir = tmp_path / "designs"
     ddir.mkdir()
     (ddir / "my_file.yaml").write_text(GOOD.replace("name: tiny", "name: tiny_inside"))
-    monkeypatch.setattr(cfg, "designs_dir", lambda: ddir)
+    monkeypatch.setattr(cfg.loading, "designs_dir", lambda: ddir)  # where the design files are looked up
     assert main(["designs"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("my_file ") and "(name: tiny_inside)" in out
