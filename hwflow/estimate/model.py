@@ -10,29 +10,30 @@ convolutions. Counting those parts is exact arithmetic from the LayerSpec; how
 many LUTs/FFs/cycles each part costs is what the calibration fits (one
 non-negative coefficient per feature, see ``bench/estimator.py --fit``).
 
-Latency and initiation interval follow the schedule hls4ml asks for:
-
-* ``io_parallel``: the whole network is one pipelined function; the II is the
-  slowest layer's II (reuse factor, or nonzeros / multipliers when pruning
-  lets fewer multipliers do the work), the latency the sum of the layers'
-  pipeline depths (multiply, adder tree of log2(fan-in) levels - more levels
-  per cycle at a slower clock - plus II-1 cycles of serialisation).
-* ``io_stream``: a dataflow of layers connected by FIFOs; the II is the
-  slowest stage (a convolution visits every input pixel, each costing
-  nonzeros/multipliers cycles for the latency strategy or RF + a fixed
-  overhead for the resource strategy), the latency that II plus each stage's
-  fill time.
+Latency and initiation interval follow the schedule hls4ml asks for: see
+:mod:`hwflow.estimate.schedule`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from .devices import DeviceFamily, dsps_per_multiplier, family_of
+from .devices import dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
+from .schedule import (
+    FAMILY_SPEED,
+    T_ADD_NS,
+    T_MULT_NS,
+    Context,
+    _bits,
+    _parallel_elems,
+    _table_lookups,
+    layer_ii,
+    pipeline_stages,
+    rnn_parts,
+)
 
 MODEL_NAME = "hwflow-analytic-v2"
 
@@ -87,13 +88,6 @@ PRIORS: dict[str, dict[str, float]] = {
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0},
 }
 
-#: Relative combinational speed of a family's fabric (7-series = 1; from Xilinx speed-grade data:
-#: UltraScale+ LUT/carry paths are roughly 1.4x faster). Used to turn ns of logic into cycles.
-FAMILY_SPEED = {"series7": 1.0, "ultrascale": 0.85, "ultrascale_plus": 0.7, "versal": 0.6, "unknown": 0.8}
-#: Nominal delays on a 7-series -1/-2 part (ns): a DSP multiply, one 16-bit adder level.
-T_MULT_NS = 3.0
-T_ADD_NS = 1.2
-
 #: Hyperparameters (chosen on the training folds by grid search, not by least squares).
 DEFAULT_HYPER: dict[str, float] = {
     "dsp_min_bits": 10,  # a product whose narrower operand is below this goes to LUTs (auto mode)
@@ -103,140 +97,6 @@ DEFAULT_HYPER: dict[str, float] = {
     "t_add_ns": 1.2,  # delay of one 16-bit adder level on a 7-series part (scales the adder-tree depth)
     "usp_speed": 0.7,  # logic delay of UltraScale(+)/Versal relative to 7-series
 }
-
-
-@dataclass
-class Context:
-    """Design-wide facts a layer's cost depends on."""
-
-    family: DeviceFamily
-    clock_ns: float
-    mul_impl: str = "auto"  # auto | dsp | fabric  (HLS ``config_op mul -impl``)
-    io_type: str = "io_parallel"
-    tool: str = "vivado_hls"  # vivado_hls | vitis_hls
-    tool_version: str | None = None  # e.g. "2023.2" (None: unknown - the current version assumed)
-
-    @property
-    def vitis(self) -> bool:
-        return self.tool == "vitis_hls"
-
-
-def _bits(v: int | None, default: int = 16) -> int:
-    return int(v) if v else default
-
-
-def _parallel_elems(spec: LayerSpec, n: int) -> int:
-    """Elements a non-weight layer handles per cycle: one stream word (io_stream), else all of
-    them shared over the reuse factor (an io_parallel pipeline of II = RF needs n / RF units)."""
-    if spec.io_type == "io_stream":
-        return max(1, spec.in_pack or spec.n_chan or 1)
-    return max(1, math.ceil(n / max(1, spec.reuse_factor)))
-
-
-def _stream_words(spec: LayerSpec) -> int:
-    """Stream words a layer reads per inference (pixels, for a channels-last tensor)."""
-    pack = spec.in_pack or (max(1, spec.n_chan))
-    return max(1, math.ceil(max(1, spec.n_in) / max(1, pack)))
-
-
-def rnn_parts(spec: LayerSpec) -> list[LayerSpec]:
-    """The hardware of one GRU / LSTM / SimpleRNN cell as parts the model already knows:
-    the input kernel (n_in -> gates x n_state) and the recurrent kernel (n_state -> gates x
-    n_state) as dense layers with the layer's reuse factor and strategy, the gate activations
-    (sigmoid / tanh tables, or hard_* without tables) and the element-wise state products
-    (multipliers without constants)."""
-    from dataclasses import replace
-
-    gates = {"gru": 3, "lstm": 4}.get(spec.op or "", 1)
-    n = max(1, spec.n_state)
-    base = dict(io_type="io_parallel", reuse_factor=spec.reuse_factor, strategy=spec.strategy,
-                weight_bits=spec.weight_bits, input_bits=spec.input_bits, accum_bits=spec.accum_bits,
-                result_bits=spec.result_bits or spec.input_bits, n_nonzero=None, w_zero=None, w_pow2=None,
-                w_other=None, w_csd=None, func=spec.func, notes=[])
-    kernel = replace(spec, name=f"{spec.name}.kernel", kind="dense", op=None, n_in=max(1, spec.n_in),
-                     n_out=gates * n, n_weights=max(1, spec.n_in) * gates * n, **base)
-    recurrent = replace(spec, name=f"{spec.name}.recurrent", kind="dense", op=None, n_in=n, n_out=gates * n,
-                        n_weights=n * gates * n, **base)
-    hard = spec.implementation == "hard"
-    parts = [kernel, recurrent]
-    n_sig = (gates - 1) * n if gates > 1 else 0
-    n_tanh = (2 if gates == 4 else 1) * n
-    if n_sig:
-        parts.append(replace(spec, name=f"{spec.name}.gates", kind="activation",
-                             op="hard_sigmoid" if hard else "sigmoid", n_in=n_sig, n_out=n_sig, **base))
-    parts.append(replace(spec, name=f"{spec.name}.act", kind="activation", op="hard_tanh" if hard else "tanh",
-                         n_in=n_tanh, n_out=n_tanh, **base))
-    n_prod = {"gru": 3, "lstm": 3}.get(spec.op or "", 0) * n
-    if n_prod:
-        prod = dict(base, strategy="resource", reuse_factor=1)
-        parts.append(replace(spec, name=f"{spec.name}.products", kind="dense", op=None, n_in=1, n_out=n_prod,
-                             n_weights=n_prod, **prod))
-    return parts
-
-
-def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
-    """Cycles between successive inputs of one layer (its stage interval)."""
-    if spec.kind == "rnn":
-        per_step = max(layer_ii(p, ctx, hyper) for p in rnn_parts(spec))
-        return max(1, per_step) * spec.n_timesteps
-    rf = max(1, spec.reuse_factor)
-    if spec.has_weights:
-        m = max(1, spec.n_multipliers // max(1, spec.parallel_pixels))
-        if spec.strategy == "resource":
-            per_kernel = rf + (hyper["res_pixel_overhead"] if spec.io_type == "io_stream" else 0)
-        else:
-            real = spec.kernel_nonzero
-            if (spec.w_other is not None and spec.w_two is not None and spec.kernel_nonzero
-                    and spec.io_type == "io_parallel"):
-                # Constants that are 0, ±2^k or two signed digits need no multiplier: only the
-                # others compete for the multiplier_limit instances of the ALLOCATION pragma of
-                # the io_parallel function (in the calibration data io_stream kernels keep their RF
-                # schedule).
-                real = min(real, max(1, spec.w_other - spec.w_two))
-            per_kernel = max(1, math.ceil(real / m)) if real else 1
-        steps = spec.sequential_steps
-        ii = int(per_kernel * steps)
-        if spec.io_type == "io_stream" and spec.kind == "dense":
-            ii = max(ii, _stream_words(spec))
-        return max(1, ii)
-    if spec.io_type == "io_stream" and spec.kind in (
-            "activation", "softmax", "batchnorm", "pooling1d", "pooling2d", "global_pooling1d",
-            "global_pooling2d", "padding", "merge", "concat", "clone", "reshape", "resize", "slice"):
-        words = _stream_words(spec)
-        if spec.kind == "padding":
-            words = max(words, math.ceil(spec.n_out / max(1, spec.out_pack or spec.n_chan or 1)))
-        return words
-    return 1
-
-
-def _table_lookups(spec: LayerSpec) -> int:
-    """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight."""
-    if spec.kind == "softmax" or (spec.kind == "activation" and spec.op in (
-            "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
-        return _parallel_elems(spec, spec.n_in)
-    return 0
-
-
-def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
-                    usp_speed: float | None = None) -> float:
-    """Cycles of one kernel evaluation: multiply + an adder tree of log2(fan-in) levels.
-
-    Physical delays (ns) scaled by the family's speed and divided by the clock
-    period - a slower clock packs more adder levels into one cycle.
-    """
-    if not spec.has_weights:
-        return 1.0
-    w = _bits(spec.weight_bits)
-    a = _bits(spec.input_bits)
-    acc = _bits(spec.accum_bits, w + a)
-    per_out = spec.n_filt if spec.is_conv else spec.n_out
-    fan_in = max(2, spec.kernel_nonzero // max(1, per_out))
-    speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
-    if usp_speed is not None and ctx.family.name != "series7":
-        speed = usp_speed * speed / FAMILY_SPEED["ultrascale_plus"]
-    t = (T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
-         + math.ceil(math.log2(fan_in)) * t_add_ns * (0.5 + acc / 32.0)) * speed
-    return max(0.25, t / max(0.5, ctx.clock_ns))
 
 
 def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
