@@ -14,8 +14,9 @@ from typing import Any, Mapping
 
 from ..errors import BadInput
 from ..fileio import atomic_write_json, read_json
-from .compare import pareto_front, parse_objective, render_comparison
+from .compare import render_comparison
 from .doc import Image, Missing, Para, Section
+from .objectives import pareto_front, parse_objective
 from .plots import _plt
 from .render import readable
 from .sources import get

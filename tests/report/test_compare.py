@@ -15,13 +15,8 @@ from hypothesis import strategies as st
 
 from hwflow.cli import main
 from hwflow.errors import BadInput
-from hwflow.report.compare import (
-    compare_name,
-    objective_value,
-    pareto_front,
-    parse_objective,
-    resolve_run,
-)
+from hwflow.report.compare import compare_name, resolve_run
+from hwflow.report.objectives import objective_value, pareto_front, parse_objective
 from hwflow.report.sweep_page import render_sweep_report
 from hwflow.results import empty_results
 
