@@ -15,19 +15,11 @@ from typing import Any
 
 from ..figures import accuracy_per_joule as apj_of
 from ..figures import inferences_per_joule as ipj_of
+from ..figures import pick
 from .design import contract_keys, design_energy
 
 BASELINE_KEYS = ("latency_us_batch1", "uj_per_inference_batch1", "throughput_per_s_batched",
                  "uj_per_inference_batched", "best_batch", "source", "note", "device_name", "framework")
-
-
-def _pick(v: Any, *keys: str) -> Any:
-    if isinstance(v, dict):
-        for k in keys:
-            if v.get(k):
-                return v[k]
-        return None
-    return v
 
 
 def _vendor_power_text(syn: dict[str, Any], workdir: str | None) -> str | None:
@@ -53,8 +45,8 @@ def energy_block(o: Any) -> dict[str, Any] | None:
     text = _vendor_power_text(syn, getattr(o, "workdir", None))
     if not (syn_timing or text):
         return block
-    lat = _pick(syn.get("latency_cycles"), "worst", "best") if syn_timing else est.get("latency_cycles")
-    ii = _pick(syn.get("ii_cycles"), "max", "min") if syn_timing else est.get("ii_cycles")
+    lat = pick(syn.get("latency_cycles"), "worst", "best") if syn_timing else est.get("latency_cycles")
+    ii = pick(syn.get("ii_cycles"), "max", "min") if syn_timing else est.get("ii_cycles")
     res = ((syn.get("overlay") or {}).get("ip_resources") or syn.get("resources")) if syn.get("resources") \
         else est.get("resources")
     from ..estimate.energy import io_bytes
