@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from hwflow.emu.fast.core import (
     _windows,
     cast_raw,
 )
+from hwflow.emu.fast.da import da_kernel
 from hwflow.emu.fixed import FixedType, _round_inplace, apply_overflow
 
 
@@ -153,8 +155,44 @@ class _DepthwiseAffine(_Affine):
         return prod.sum(axis=1)  # exact: integers below 2**53 (checked by _Affine)
 
 
+def _exact_type(values: np.ndarray, what: str, layer: Any) -> FixedType:
+    """The narrowest signed type holding every value exactly (the constants of a DA kernel)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0 or not np.all(np.isfinite(v)):
+        raise Unsupported(f"layer {layer.name}: distributed-arithmetic {what} not finite")
+    for f in range(-8, 40):
+        if np.array_equal(np.ldexp(v, f), np.round(np.ldexp(v, f))):
+            break
+    else:
+        raise Unsupported(f"layer {layer.name}: distributed-arithmetic {what} are not fixed-point constants")
+    vmax = float(np.max(np.abs(np.ldexp(v, f))))
+    width = max(2, int(vmax).bit_length() + 1)
+    if width > 53:
+        raise Unsupported(f"layer {layer.name}: distributed-arithmetic {what} wider than 53 bits")
+    return FixedType(width, width - f)
+
+
+def _da_affine(layer: Any, src: Tensor, out_t: FixedType, w_full: np.ndarray, b: np.ndarray) -> _Affine:
+    """hls4ml's ``distributed_arithmetic`` kernel (da4ml's ``dense_da_<i>``): the exact sum of
+    the input times the layer's constant weights plus the bias (an adder graph of shifts, no
+    rounding anywhere inside), then one cast to the result type - an exact accumulator."""
+    w_t = _exact_type(w_full, "weights", layer)
+    b_t = _exact_type(b, "biases", layer) if np.any(b != 0) else w_t
+    x_t = src.type
+    frac = max(x_t.frac + w_t.frac, b_t.frac)
+    bound = (max(abs(x_t.min_value), abs(x_t.max_value)) * np.abs(w_full).sum(axis=0) + np.abs(b)).max()
+    integer = max(1, math.ceil(math.log2(float(bound) + 1.0)) + 1)
+    if integer + frac > 53:
+        raise Unsupported(f"layer {layer.name}: distributed-arithmetic sum wider than 53 bits")
+    acc_t = FixedType(integer + frac, integer)
+    return _Affine(layer.name, np.ldexp(w_full, w_t.frac), w_t, np.ldexp(b, acc_t.frac), x_t, acc_t, out_t)
+
+
 def _affine_for(layer: Any, src: Tensor, out_t: FixedType, project_dir: Path | None,
                 w_full: np.ndarray, w_pc: np.ndarray | None = None) -> _Affine:
+    if _strategy_ok(layer) == "distributed_arithmetic":
+        _, b = da_kernel(layer, w_full.shape[0], w_full.shape[1], src.type)
+        return _da_affine(layer, src, out_t, w_full, b)
     _check_product(layer)
     w_t = _cfg_type(layer, "weight_t", "weight_t")
     b_t = _cfg_type(layer, "bias_t", "bias_t")
@@ -169,18 +207,26 @@ def _affine_for(layer: Any, src: Tensor, out_t: FixedType, project_dir: Path | N
 
 def _strategy_ok(layer: Any) -> str:
     strategy = str(layer.get_attr("strategy", "latency")).lower()
-    if strategy not in ("latency", "resource"):
+    if strategy not in ("latency", "resource", "distributed_arithmetic"):
         raise Unsupported(f"layer {layer.name}: strategy {strategy!r} not emulated")
     return strategy
 
 
-def _build_dense(layer, src, out_t, out_shape, project_dir, io_type):
-    _strategy_ok(layer)
+def _kernel_weights(layer: Any, project_dir: Path | None, src: Tensor, n_in: int, n_out: int) -> np.ndarray:
+    """The weights the firmware computes with: ``weight_t`` values from the weight file, or for
+    a distributed-arithmetic layer the constants of its generated ``dense_da_<i>`` kernel (hls4ml
+    deletes the layer's weights and ``weight_t`` then), shape (n_in, n_out)."""
+    if _strategy_ok(layer) == "distributed_arithmetic":
+        return da_kernel(layer, n_in, n_out, src.type)[0]
     w_t = _cfg_type(layer, "weight_t", "weight_t")
-    w = _weights(layer, "weight", w_t, project_dir)
+    return _weights(layer, "weight", w_t, project_dir)
+
+
+def _build_dense(layer, src, out_t, out_shape, project_dir, io_type):
+    n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
+    w = _kernel_weights(layer, project_dir, src, n_in, n_out)
     if layer.get_attr("_weights_transposed", False):
         w = w.T  # resource strategy stores (n_out, n_in)
-    n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
     w = w.reshape(n_in, n_out)
     if len(src.shape) != 1 and int(np.prod(src.shape)) != n_in:
         raise Unsupported(f"layer {layer.name}: dense on shape {src.shape}")
@@ -215,10 +261,8 @@ def _conv_geometry(layer: Any, dims: int) -> dict[str, int]:
 
 def _build_conv(layer, src, out_t, out_shape, project_dir, io_type):
     dims = 2 if layer.class_name.endswith("2D") else 1
-    _strategy_ok(layer)
     g = _conv_geometry(layer, dims)
-    w_t = _cfg_type(layer, "weight_t", "weight_t")
-    w = _weights(layer, "weight", w_t, project_dir)
+    w = _kernel_weights(layer, project_dir, src, g["filt_height"] * g["filt_width"] * g["n_chan"], g["n_filt"])
     if layer.get_attr("_weights_transposed", False):
         # resource strategy stores (F, [H,] W, C): back to ([H,] W, C, F)
         w = np.moveaxis(w, 0, -1)
@@ -247,7 +291,7 @@ def _build_depthwise(layer, src, out_t, out_shape, project_dir, io_type):
     Dense on the im2col window with a block-diagonal weight matrix - the same exact kernel."""
     dims = 2 if layer.class_name.endswith("2D") else 1
     if _strategy_ok(layer) != "latency":
-        raise Unsupported(f"layer {layer.name}: depthwise convolution with the resource strategy")
+        raise Unsupported(f"layer {layer.name}: depthwise convolution with the {_strategy_ok(layer)} strategy")
     g = _conv_geometry(layer, dims)
     if int(layer.get_attr("depth_multiplier", 1) or 1) != 1 or g["n_filt"] != g["n_chan"]:
         raise Unsupported(f"layer {layer.name}: depth_multiplier other than 1")

@@ -148,7 +148,8 @@ class _Cell:
 
 
 def _common_checks(layer) -> bool:
-    _strategy_ok(layer)
+    if _strategy_ok(layer) == "distributed_arithmetic":
+        raise Unsupported(f"layer {layer.name}: recurrent layer with the distributed_arithmetic strategy")
     _check_product(layer)
     return bool(layer.get_attr("_weights_transposed", False))  # resource: stored (n_out, n_in)
 
