@@ -26,6 +26,7 @@ from typing import Any
 from .cexpr import eval_c_expr
 from .layerspec import LayerSpec, type_bits
 from .structs import layers_from_document
+from .weights import attach_weight_stats, read_values
 
 
 class ProjectParseError(ValueError):
@@ -218,7 +219,6 @@ def parse_calls(cpp: str, struct_names: set[str]) -> list[dict[str, Any]]:
     return calls
 
 
-_NUM_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _DA_FUNC_RE = re.compile(r"void\s+(dense_da_\d+)\s*\(\s*\w+\s+\w+\[(\d+)\]\s*,\s*\w+\s+\w+\[(\d+)\]\s*\)")
 _DA_ADD_RE = re.compile(r"ap_u?fixed<\s*(\d+)\s*,\s*-?\d+\s*>\s+v\d+\s*=\s*([^;]*?[+-][^;]*);\s*//\s*([\d.]+)")
 _DA_SHIFT_RE = re.compile(r"bit_shift<\s*(-?\d+)\s*>")
@@ -246,20 +246,10 @@ def parse_da_kernels(text: str) -> dict[str, dict[str, Any]]:
 
 def count_weights(path: Path) -> tuple[int, int] | None:
     """(number of values, nonzero values) of a ``w*.txt`` / ``w*.h`` weights file."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
+    vals = read_values(path)
+    if vals is None:
         return None
-    if path.suffix == ".h":
-        m = re.search(r"\{(.*)\}", text, re.DOTALL)
-        if not m:
-            return None
-        text = m.group(1)
-    vals = _NUM_RE.findall(text)
-    if not vals:
-        return None
-    nz = sum(1 for v in vals if float(v) != 0.0)
-    return len(vals), nz
+    return len(vals), sum(1 for v in vals if v != 0.0)
 
 
 # ------------------------------------------------------------------------ config + tcl
@@ -406,8 +396,6 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
                     "tool": tool, "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root)},
     }
-    from .weights import attach_weight_stats
-
     doc["project"]["layers_with_weight_values"] = attach_weight_stats(doc, wdir)
     return doc
 
