@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..context import Context
+from ..errors import BadInput
 from ..fileio import atomic_write_json, hash_tree
 from ..hlsconfig import converter_kwargs, has_quantizers, hls_config_for, repair_model_graph, with_bridge_safe_inputs
 from ..models.build import custom_objects
@@ -59,10 +60,46 @@ def hls_config(ctx: Context, model) -> dict[str, Any]:
     return cfg
 
 
+#: Keras/QKeras layer classes hls4ml 1.3 converts but writes no firmware for: its Vivado/Vitis
+#: backends have C++ templates for LSTM and GRU only, so a SimpleRNN layer's output variable is
+#: never computed (the C-sim build fails or, worse, reads an unset array).
+_NO_FIRMWARE = {"SimpleRNN": "GRU or LSTM", "QSimpleRNN": "QGRU or QLSTM"}
+
+
+def _keras_layers(model, outer: str = "") -> list[tuple[str, Any]]:
+    """(name as the user knows it, layer) for every layer of a Keras model, with the layers inside
+    wrappers (Bidirectional, TimeDistributed) and nested models."""
+    out: list[tuple[str, Any]] = []
+    for layer in getattr(model, "layers", []):
+        label = f"{outer}{layer.name}"
+        out.append((label, layer))
+        for attr in ("forward_layer", "backward_layer", "layer"):
+            inner = getattr(layer, attr, None)
+            if inner is not None:
+                out.append((f"{label}/{inner.name}", inner))
+        if hasattr(layer, "layers"):
+            out.extend(_keras_layers(layer, f"{label}/"))
+    return out
+
+
+def check_convertible(model, where: str) -> None:
+    """Stop (exit 2) on a layer hls4ml 1.3 converts without generating its firmware, naming it."""
+    for label, layer in _keras_layers(model):
+        cls = type(layer).__name__
+        if cls in _NO_FIRMWARE:
+            raise BadInput(
+                f"{where}: layer '{label}' ({cls}): hls4ml 1.3 generates no firmware for {cls} "
+                "(its Vivado and Vitis backends have code for GRU and LSTM only), so the converted "
+                "project would never compute this layer",
+                hint=f"use {_NO_FIRMWARE[cls]} instead of {cls} in the model")
+
+
 def convert_model(ctx: Context, model, output_dir: Path):
     """Build the hls4ml ModelGraph for this design and board (deterministic)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import hls4ml
+
+    check_convertible(model, _model_origin(ctx))
 
     model, renamed = with_bridge_safe_inputs(model, custom_objects())
     for old, new in renamed.items():
@@ -83,6 +120,12 @@ def convert_model(ctx: Context, model, output_dir: Path):
 
     cfg.setdefault("hwflow", {}).setdefault("notes", []).extend(repair_model_graph(hls_model))
     return hls_model, cfg
+
+
+def _model_origin(ctx: Context) -> str:
+    """What to name in an error about the model: the design and its model.file when set."""
+    mf = getattr(ctx.design.model, "file", None)
+    return f"design {ctx.design.name}, model.file {mf}" if mf else f"design {ctx.design.name}, model.layers"
 
 
 def get_hls_model(ctx: Context):

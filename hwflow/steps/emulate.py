@@ -1,4 +1,5 @@
-"""Step emulate: run the generated firmware on the test split and compare with QKeras.
+"""Step emulate: run the generated firmware on the test split and compare with the model
+(the QKeras model, or a user's float Keras model: ``model_kind`` says which).
 
 Two engines compute the firmware's outputs: ``csim`` (hls4ml's C++ compiled with g++,
 the reference) and ``fast`` (a vectorized numpy model of the same fixed-point
@@ -20,6 +21,7 @@ from ..emu.precision import compare, format_layer_table
 from ..emu.run import emulate
 from ..errors import StepFailed
 from ..fileio import atomic_write_json
+from ..models.user import FLOAT_MODEL, model_kind
 from ..registry import StepSpec, register
 from .convert import get_hls_model
 from .train import load_quantized_model, load_test_split, save_npz
@@ -34,6 +36,8 @@ def _settings(ctx: Context) -> dict[str, Any]:
 def run(ctx: Context) -> dict[str, Any]:
     x, y = load_test_split(ctx)
     qmodel = load_quantized_model(ctx)
+    kind = model_kind(qmodel)
+    ref_name = "the float Keras model" if kind == FLOAT_MODEL else "QKeras"
     y_keras = np.asarray(qmodel.predict(x, batch_size=4096, verbose=0)).reshape(len(x), -1)
     hls_model = get_hls_model(ctx)
     t0 = time.monotonic()
@@ -63,9 +67,9 @@ def run(ctx: Context) -> dict[str, Any]:
     cmp_ = compare(qmodel, x, y_hw, hls_model=hls_model, hls_layer_outputs=res.layer_outputs, y_keras=y_ref)
     table = format_layer_table(cmp_)
     if table:
-        ctx.log("per-layer agreement with QKeras:\n" + table, console=False)
+        ctx.log(f"per-layer agreement with {ref_name}:\n" + table, console=False)
     out = {
-        "engine": res.path, "samples": int(len(x)),
+        "engine": res.path, "samples": int(len(x)), "model_kind": kind,
         "accuracy_csim": float(np.mean(np.argmax(y_hw, 1) == y)),
         "accuracy_quantized": float(np.mean(np.argmax(y_keras, 1) == y)),
         "argmax_agreement": cmp_["argmax_agreement"], "exact_fraction": cmp_["exact_fraction"],
@@ -89,7 +93,7 @@ def run(ctx: Context) -> dict[str, Any]:
                               "on the output")
     save_npz(ctx.path("emulate_outputs.npz"), y_hw=y_hw, y_keras=y_keras.astype(np.float64), y_csim_vectors=y_vec)
     atomic_write_json(ctx.path("emulate.json"), out)
-    ctx.log(f"accuracy: firmware {out['accuracy_csim']:.4f} vs QKeras {out['accuracy_quantized']:.4f}; argmax "
+    ctx.log(f"accuracy: firmware {out['accuracy_csim']:.4f} vs {ref_name} {out['accuracy_quantized']:.4f}; argmax "
             f"agreement {out['argmax_agreement']:.4f}; exact {out['exact_fraction']:.4f}"
             + (f" (before the output table: {out['exact_fraction_before_tables']:.4f})"
                if out["exact_fraction_before_tables"] is not None else "")
