@@ -163,17 +163,89 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {TABLE_PATH.name}: {len(table['designs'])} designs")
         if not (args.fit or args.json):
             return 0
+    rule4ml_python = os.environ.get("HWFLOW_RULE4ML_PYTHON")
+    if rule4ml_python and not Path(rule4ml_python).expanduser().is_file():
+        # checked before the minute-long cross-validation, so a wrong path fails at once
+        print(f"rule4ml side-by-side: HWFLOW_RULE4ML_PYTHON={rule4ml_python} is not an interpreter "
+              "(create rule4ml's environment as docs/estimator.md shows, or unset the variable)",
+              file=sys.stderr)
+        return 3
     r = run(args.fit, from_fixtures=args.fixtures)
+    rc, cmp_ = 0, None
+    if rule4ml_python:
+        print(f"rule4ml side-by-side: running rule4ml under {rule4ml_python} ...", file=sys.stderr)
+        try:
+            cmp_ = rule4ml_compare(r, rule4ml_python, args.fixtures)
+        except RuntimeError as e:
+            print(f"rule4ml side-by-side: {e}", file=sys.stderr)
+            rc = 3
     if args.json:
+        if cmp_ is not None:
+            r["rule4ml_side_by_side"] = cmp_
         print(json.dumps(_round(r), sort_keys=False))
     else:
         print_table(r)
         if args.fit:
             print(f"\nwrote {r['wrote']}")
-    if os.environ.get("HWFLOW_RULE4ML_PYTHON"):
-        print("\nrule4ml side-by-side: not implemented yet (HWFLOW_RULE4ML_PYTHON is set, but the comparison "
-              "runner is missing; see docs/estimator.md)", file=sys.stderr)
-    return 0
+        if cmp_ is not None:
+            print_rule4ml(cmp_)
+    return rc
+
+
+def rule4ml_compare(r: dict, python: str, from_fixtures: bool = False) -> dict:
+    """rule4ml's error next to hwflow's held-out error on the same dense (MLP) designs and truths.
+
+    rule4ml runs under its own interpreter (bench/rule4ml_adapter.py); it was trained on its own
+    data, so every design here is unseen by it. hwflow's figures are leave-one-repository-out."""
+    import numpy as np
+
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import rule4ml_adapter as ra
+    from hwflow.estimate.fit import error_summary, usable
+
+    designs, _ = usable(load_designs(fixtures_dir()) if from_fixtures else load_table())
+    mlp = [d for d in designs if layer_family(d) == "mlp"]
+    mapped = {d.folder: ra.to_rule4ml(ra.design_payload(d)) for d in mlp}
+    skipped = {k: v["reason"] for k, v in mapped.items() if not v["ok"]}
+    requests = [v["request"] for v in mapped.values() if v["ok"]]
+    out = ra.run_rule4ml(python, requests)
+    skipped.update({k: f"rule4ml failed: {e}" for k, e in out.get("errors", {}).items()})
+    held = {row["design"]: row for row in r["per_design"]}
+    scored = [k for k in mapped if k not in skipped and k in out["predictions"] and k in held]
+    table = {}
+    for m in METRIC_ORDER:
+        rows = [(held[k][m]["truth"], held[k][m]["pred"], out["predictions"][k].get(m)) for k in scored
+                if held[k][m]["truth"] is not None and out["predictions"][k].get(m) is not None]
+        truth = np.array([t for t, _, _ in rows], dtype=float)
+        table[m] = {"hwflow_heldout": error_summary(np.array([h for _, h, _ in rows], dtype=float), truth),
+                    "rule4ml": error_summary(np.array([q for _, _, q in rows], dtype=float), truth)}
+    return {"rule4ml_version": out.get("rule4ml_version"), "rule4ml_estimators": out.get("estimators"),
+            "designs": scored, "n_mlp_designs": len(mlp), "skipped": skipped, "per_metric": table,
+            "notes": {k: mapped[k].get("notes") for k in scored},
+            "predictions": {k: out["predictions"][k] for k in scored},
+            "basis": ("same designs, same HLS C-synthesis truth; hwflow: held out by repository; "
+                      "rule4ml: trained on its own data, so every design is unseen by it. rule4ml's "
+                      "cycles/interval targets are the mean of min and max, ours the worst case.")}
+
+
+def print_rule4ml(cmp_: dict) -> None:
+    print(f"\nrule4ml {cmp_['rule4ml_version']} ({', '.join(cmp_['rule4ml_estimators'] or [])}) vs hwflow, "
+          f"dense (MLP) subset: {len(cmp_['designs'])} of {cmp_['n_mlp_designs']} MLP designs scored")
+    print("  " + cmp_["basis"])
+    print(f"  {'metric':10s} {'n':>3s}  {'hwflow MAPE':>11s} {'median':>7s}  {'rule4ml MAPE':>12s} {'median':>7s}")
+    for m, v in cmp_["per_metric"].items():
+        h, q = v["hwflow_heldout"], v["rule4ml"]
+        print(f"  {m:10s} {h['n']:>3d}  {_pct(h['mape']):>11s} {_pct(h['median_ape']):>7s}  "
+              f"{_pct(q['mape']):>12s} {_pct(q['median_ape']):>7s}")
+    print("  (n: designs with truth > 0; MAPE and median APE over the same designs for both)")
+    print("  skipped (rule4ml cannot take them):")
+    for k, why in cmp_["skipped"].items():
+        print(f"    {k}: {why}")
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{v:,.1f} %"
 
 
 if __name__ == "__main__":
