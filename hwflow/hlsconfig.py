@@ -34,8 +34,9 @@ Exactness, as designed here:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -130,8 +131,10 @@ def hls_config_for(keras_model: Any, *, io_type: str = "io_parallel", strategy: 
     if io_type not in ("io_parallel", "io_stream"):
         raise ValueError(f"io_type must be io_parallel or io_stream, got {io_type!r}")
     strat = strategy.lower()
-    if strat not in ("latency", "resource"):
-        raise ValueError(f"strategy must be latency or resource, got {strategy!r}")
+    if strat not in ("latency", "resource", "distributed_arithmetic"):
+        raise ValueError(f"strategy must be latency, resource or distributed_arithmetic, got {strategy!r}")
+    if strat == "distributed_arithmetic" and int(reuse_factor) != 1:
+        raise ValueError(f"strategy distributed_arithmetic needs reuse_factor 1, got {reuse_factor}")
     if float_precision is not None:
         default_precision = float_precision
     cfg = hls4ml.utils.config_from_keras_model(
@@ -214,6 +217,8 @@ def hls_config_for(keras_model: Any, *, io_type: str = "io_parallel", strategy: 
         if cls in ("Dense", "Conv1D", "Conv2D") and layer.name in names:
             notes.append(f"{layer.name}: float {cls} weights use {default_precision} (not exact)")
         if cls in ("QDense", "QConv1D", "QConv2D", "Dense", "Conv1D", "Conv2D") and layer.name in names:
+            if strat == "distributed_arithmetic":  # hls4ml 1.3 takes DA for Dense/Conv1D/Conv2D only
+                names[layer.name]["Strategy"] = "distributed_arithmetic"
             prec = names[layer.name].setdefault("Precision", {})
             prec["accum"] = "auto"
             prec["result"] = "auto" if float_precision is None or cls.startswith("Q") else float_precision
@@ -408,3 +413,35 @@ def repair_model_graph(hls_model: Any) -> list[str]:
                 layer.set_attr("config_cpp", code.replace(f"{act}_config{layer.index}", f"softmax_config{layer.index}"))
             notes.append(f"{layer.name}: Keras Softmax layer written as hls4ml softmax (config name fixed)")
     return notes
+
+
+@contextlib.contextmanager
+def accelerator_da_codegen() -> Iterator[None]:
+    """Let hls4ml 1.3 generate ``distributed_arithmetic`` kernels for the VivadoAccelerator backend.
+
+    Its DA code generator asserts that the configured backend is ``Vivado`` or ``Vitis`` although
+    the code it writes does not depend on it (always the Vitis flavour, which Vivado HLS compiles
+    too); VivadoAccelerator is the Vivado backend plus a board wrapper. While this context is
+    active, that one pass sees ``Vivado`` for an accelerator project; nothing else changes.
+    """
+    from hls4ml.model.optimizer import get_optimizer
+
+    opt = get_optimizer("vivado:distributed_arithmetic_codegen")
+    original = opt.transform
+
+    def transform(model: Any, node: Any) -> Any:
+        conf = model.config.config
+        backend = conf.get("Backend")
+        if str(backend).lower() != "vivadoaccelerator":
+            return original(model, node)
+        conf["Backend"] = "Vivado"
+        try:
+            return original(model, node)
+        finally:
+            conf["Backend"] = backend
+
+    opt.transform = transform
+    try:
+        yield
+    finally:
+        opt.transform = original

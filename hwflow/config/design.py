@@ -225,12 +225,21 @@ class Training(Strict):
 
 class Hls(Strict):
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
-    strategy: Literal["latency", "resource"] = "latency"
+    # distributed_arithmetic: hls4ml 1.3's multiplier-free Dense/Conv kernels (da4ml adder graphs),
+    # io_parallel or io_stream, fully parallel only (reuse factor 1)
+    strategy: Literal["latency", "resource", "distributed_arithmetic"] = "latency"
     reuse_factor: int = Field(default=1, ge=1, le=4096)
     clock_period_ns: float | None = Field(default=None, gt=0.5, le=100.0)
     # Output softmax in hardware: hls4ml's lookup-table softmax (stable | latency), or argmax: a
     # one-hot of the largest logit (exact class decision, no exp/division tables).
     softmax: Literal["stable", "latency", "argmax"] = "stable"
+
+    @model_validator(mode="after")
+    def _da_is_fully_parallel(self) -> "Hls":
+        if self.strategy == "distributed_arithmetic" and self.reuse_factor != 1:
+            raise ValueError(f"reuse_factor must be 1 with strategy distributed_arithmetic (got "
+                             f"{self.reuse_factor}); use strategy resource to share multipliers")
+        return self
 
 
 class Design(Strict):

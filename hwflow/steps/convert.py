@@ -17,7 +17,8 @@ from typing import Any
 from ..context import Context
 from ..errors import BadInput
 from ..fileio import atomic_write_json, hash_tree
-from ..hlsconfig import converter_kwargs, has_quantizers, hls_config_for, repair_model_graph, with_bridge_safe_inputs
+from ..hlsconfig import (accelerator_da_codegen, converter_kwargs, has_quantizers, hls_config_for, repair_model_graph,
+                         with_bridge_safe_inputs)
 from ..models.build import custom_objects
 from ..registry import StepSpec, register
 from .train import load_quantized_model
@@ -116,7 +117,8 @@ def convert_model(ctx: Context, model, output_dir: Path):
                       driver="python", input_type="float", output_type="float")
     else:
         kwargs.update(backend="Vitis")
-    hls_model = hls4ml.converters.convert_from_keras_model(model, **kwargs)
+    with accelerator_da_codegen():  # hls4ml 1.3's DA pass refuses VivadoAccelerator by name only
+        hls_model = hls4ml.converters.convert_from_keras_model(model, **kwargs)
 
     cfg.setdefault("hwflow", {}).setdefault("notes", []).extend(repair_model_graph(hls_model))
     return hls_model, cfg

@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from hwflow.emu.fast.core import Unsupported
+from hwflow.emu.fast.da import da_kernel
+from hwflow.emu.fast.pooling import pool_geometry
 from hwflow.emu.fixed import FixedType
 from hwflow.synth.open.fixedops import UnsupportedType, cast, check_type, kif
 
@@ -134,6 +137,24 @@ def _affine(layer: Any, rows: Any, x_t: FixedType, w: np.ndarray, project_dir: P
         acc = acc + b[None, :]
     acc = cast(acc, acc_t)  # wraps exactly as the firmware's accumulator does
     return cast(acc, out_t), {"weight_t": str(w_t), "accum_t": str(acc_t)}
+
+
+def _is_da(layer: Any) -> bool:
+    return str(layer.get_attr("strategy", "latency")).lower() == "distributed_arithmetic"
+
+
+def _da_affine(layer: Any, rows: Any, x_t: FixedType, n_in: int, n_out: int, out_t: FixedType) -> Any:
+    """hls4ml's distributed-arithmetic layer (``strategy: distributed_arithmetic``): the exact
+    sum of its generated ``dense_da_<i>`` kernel (constants read back from that code; hls4ml
+    keeps no weights or accumulator type for it), cast once to the result type."""
+    try:
+        w, b = da_kernel(layer, n_in, n_out, x_t)
+    except Unsupported as e:
+        raise _unsupported(layer, str(e)) from None
+    acc = rows @ w
+    if np.any(b != 0):
+        acc = acc + b[None, :]
+    return cast(acc, out_t), {"strategy": "distributed_arithmetic"}
 
 
 def _windows(arr: np.ndarray, kh: int, kw: int, sh: int, sw: int, oh: int, ow: int,
@@ -250,29 +271,39 @@ def trace_hls_model(hls_model: Any) -> TracedNetwork:
                 _strategy_ok(layer)
             except Unsupported as e:
                 raise _unsupported(layer, str(e)) from None
+            n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
+            if int(np.prod(x.shape)) != n_in:
+                raise _unsupported(layer, f"dense on shape {x.shape}")
+            if _is_da(layer):
+                y, info = _da_affine(layer, x.reshape((1, n_in)), x_t, n_in, n_out, out_t)
+                tensors[out_var.name] = (y.reshape(out_shape), out_t)
+                layers.append({"name": name, "class": cls, "result_t": str(out_t), **info})
+                last = out_var.name
+                continue
             (w_t,) = _types(layer, ("weight_t", "weight_t"))
             w = _weights(layer, "weight", w_t, project_dir)
             if layer.get_attr("_weights_transposed", False):
                 w = w.T
-            n_in, n_out = int(layer.get_attr("n_in")), int(layer.get_attr("n_out"))
-            if int(np.prod(x.shape)) != n_in:
-                raise _unsupported(layer, f"dense on shape {x.shape}")
             y, info = _affine(layer, x.reshape((1, n_in)), x_t, w.reshape(n_in, n_out), project_dir, out_t)
             y = y.reshape(out_shape)
         elif cls in ("Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D"):
             dims = 2 if cls.endswith("2D") else 1
             g = _geometry(layer, dims)
-            (w_t,) = _types(layer, ("weight_t", "weight_t"))
-            w = _weights(layer, "weight", w_t, project_dir)
-            if layer.get_attr("_weights_transposed", False):
-                w = np.moveaxis(w, 0, -1)
             kh, kw, c, nf = g["filt_height"], g["filt_width"], g["n_chan"], g["n_filt"]
-            w = w.reshape(kh * kw * c, nf)
+            if not _is_da(layer):
+                (w_t,) = _types(layer, ("weight_t", "weight_t"))
+                w = _weights(layer, "weight", w_t, project_dir)
+                if layer.get_attr("_weights_transposed", False):
+                    w = np.moveaxis(w, 0, -1)
+                w = w.reshape(kh * kw * c, nf)
             arr = np.asarray(x._vars).reshape(g["in_height"], g["in_width"], c)
             win = _windows(arr, kh, kw, g["stride_height"], g["stride_width"], g["out_height"], g["out_width"],
                            (g["pad_top"], g["pad_bottom"], g["pad_left"], g["pad_right"]))
             rows = FixedVariableArray(win.reshape(-1, kh * kw * c), x.solver_options)
-            y, info = _affine(layer, rows, x_t, w, project_dir, out_t)
+            if _is_da(layer):
+                y, info = _da_affine(layer, rows, x_t, kh * kw * c, nf, out_t)
+            else:
+                y, info = _affine(layer, rows, x_t, w, project_dir, out_t)
             y = y.reshape(out_shape)
         elif cls == "Activation":
             act = str(layer.get_attr("activation", "")).lower()
@@ -298,20 +329,9 @@ def trace_hls_model(hls_model: Any) -> TracedNetwork:
             if op != "max":
                 raise _unsupported(layer, f"{op} pooling (its division truncates toward zero)")
             dims = 2 if cls.endswith("2D") else 1
-            pads = tuple(int(layer.get_attr(k, 0) or 0) for k in ("pad_top", "pad_bottom", "pad_left", "pad_right"))
-            if dims == 1:
-                pads = (0, 0, pads[2], pads[3])
-            if any(pads):
+            pads, ph, pw, sh, sw, ih, iw, oh, ow, c = pool_geometry(layer, dims)
+            if any(pads.values()):
                 raise _unsupported(layer, "padded max pooling")
-            ph = int(layer.get_attr("pool_height", 1) or 1) if dims == 2 else 1
-            pw = int(layer.get_attr("pool_width"))
-            sh = int(layer.get_attr("stride_height", 1) or 1) if dims == 2 else 1
-            sw = int(layer.get_attr("stride_width"))
-            ih = int(layer.get_attr("in_height", 1) or 1) if dims == 2 else 1
-            iw = int(layer.get_attr("in_width", 0) or layer.get_attr("n_in"))
-            oh = int(layer.get_attr("out_height", 1) or 1) if dims == 2 else 1
-            ow = int(layer.get_attr("out_width", 0) or layer.get_attr("n_out"))
-            c = int(layer.get_attr("n_filt"))
             (acc_t,) = _types(layer, ("accum_t", "accum_t"))
             arr = np.asarray(x._vars).reshape(ih, iw, c)
             win = _windows(arr, ph, pw, sh, sw, oh, ow, (0, 0, 0, 0))
