@@ -24,6 +24,9 @@ Exactness, as designed here:
 * a ``QActivation(quantized_bits)`` right after a Dense/Conv/BN becomes that layer's result type
   (hls4ml 1.3's MergeLinearActivation would otherwise drop the quantizer);
 * average pooling keeps log2(pool area) extra fraction bits (exact for power-of-two pools);
+* global average pooling (no accumulator inference in hls4ml 1.3): the accumulator gets
+  ceil(log2(window)) more integer and fraction bits than its input, so the window's sum is exact
+  and the mean keeps them (:func:`_size_global_average_pooling`);
 * softmax / sigmoid / tanh are lookup tables in hls4ml: approximate by construction; reported as
   worst error plus argmax agreement. Softmax table types are sized for the class count
   (:func:`softmax_precisions`);
@@ -236,6 +239,7 @@ def hls_config_for(keras_model: Any, *, io_type: str = "io_parallel", strategy: 
         split = f"{parent_name}_linear"
         if split in names:
             names[split].setdefault("Precision", {})["result"] = type_str
+    _size_global_average_pooling(keras_model, names, in_t, notes)
     if softmax == "accurate":
         for layer in keras_model.layers:
             act = getattr(layer, "activation", None)
@@ -262,6 +266,69 @@ def hls_config_for(keras_model: Any, *, io_type: str = "io_parallel", strategy: 
     cfg["hwflow"] = {"io_type": io_type, "input_type": in_t.cpp() if in_t else None, "notes": notes,
                      "float_layers": float_layers(keras_model, names), "float_precision": float_precision}
     return cfg
+
+
+def _resolved_output_type(layer: Any, names: dict[str, Any], in_t: FixedType | None) -> FixedType | None:
+    """The firmware type of a Keras layer's output as this config fixes it: the input type, a
+    quantizer's type, or a concrete ``result`` already written into ``names`` (None for 'auto',
+    which hls4ml infers only during conversion)."""
+    for _ in range(64):
+        if layer is None:
+            return None
+        cls = type(layer).__name__
+        if cls == "InputLayer":
+            return in_t
+        if cls == "QActivation":
+            return fixed_type_for_quantizer(layer.quantizer)
+        act = _act_name(layer)
+        for target in ([f"{layer.name}_{act}"] if act and act != "linear" else []) + [layer.name]:
+            res = ((names.get(target) or {}).get("Precision") or {}).get("result")
+            if isinstance(res, str) and res != "auto":
+                try:
+                    return FixedType.parse(res)
+                except ValueError:
+                    return None
+            if target != layer.name or not act or act == "linear":
+                break  # the split activation decides the output when there is one
+        q = _act_quantizer(layer)
+        if q is not None:
+            return fixed_type_for_quantizer(q)
+        if cls not in _PASS_THROUGH:
+            return None
+        layer = _inbound(layer)
+    return None
+
+
+def _size_global_average_pooling(keras_model: Any, names: dict[str, Any], in_t: FixedType | None,
+                                 notes: list[str]) -> None:
+    """Global average pooling: hls4ml 1.3 infers no accumulator for it (only for windowed pooling),
+    so 'auto' became the model default, often coarser than the input, and the mean was rounded.
+    The accumulator gets ceil(log2(window)) more integer bits than the input, so the sum of the
+    whole window is exact, and as many more fraction bits, so ``sum / window`` keeps them (hls4ml's
+    own rule for windowed average pooling); an 'auto' result keeps the extra fraction bits too
+    (the mean is then exact for a power-of-two window). An accumulator the design set stays."""
+    for layer in keras_model.layers:
+        cls = type(layer).__name__
+        if cls not in ("GlobalAveragePooling1D", "GlobalAveragePooling2D") or layer.name not in names:
+            continue
+        prec = names[layer.name].setdefault("Precision", {})
+        if prec.get("accum") not in (None, "auto"):
+            continue
+        if getattr(layer, "data_format", "channels_last") != "channels_last":
+            notes.append(f"{layer.name}: channels_first global pooling: accumulator left to hls4ml")
+            continue
+        src_t = _resolved_output_type(_inbound(layer), names, in_t)
+        if src_t is None:
+            notes.append(f"{layer.name}: input type unknown before conversion: global average pooling "
+                         "accumulator left at the model default (may round the mean)")
+            continue
+        window = int(np.prod([d for d in layer.input_shape[1:-1]]))
+        e = math.ceil(math.log2(window)) if window > 1 else 0
+        prec["accum"] = FixedType(src_t.width + 2 * e, src_t.integer + e, src_t.signed).hls4ml()
+        if prec.get("result") in (None, "auto"):
+            prec["result"] = FixedType(src_t.width + e, src_t.integer, src_t.signed).hls4ml()
+        if window & (window - 1):
+            notes.append(f"{layer.name}: window of {window} is not a power of two (mean truncated)")
 
 
 #: Keras layers with weights and no quantizer; Q-layers are their QKeras twins.
@@ -292,6 +359,9 @@ def float_layers(keras_model: Any, names: dict[str, Any] | None = None) -> list[
             if act and act != "linear":
                 out.append(f"{layer.name}_{act}")
         elif cls in _FLOAT_ACTIVATION_LAYERS:
+            # softmax is sized by softmax_precisions (or is the argmax decision): not a default choice
+            if cls == "Softmax" or (cls == "Activation" and getattr(layer.activation, "__name__", "") == "softmax"):
+                continue
             out.append(layer.name)
     if names is not None:
         out = [n for n in out if n in names]

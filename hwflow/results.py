@@ -42,6 +42,7 @@ from .figures import (
 )
 from .fileio import atomic_write_json
 from .manifest import git_commit, load_manifest, package_versions
+from .models.user import FLOAT_MODEL, QKERAS_MODEL
 from .synth.open.step import results_block as open_results_block
 
 RESOURCE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram")
@@ -234,7 +235,20 @@ def build(o: StepOutputs, *, provenance: bool = True) -> dict[str, Any]:
                      "dataset_file": o.task.get("dataset_file"),
                      "classes": train.get("classes") or train.get("output_units")}
     r["hls"] = {k: conv.get(k) for k in ("backend", "io_type", "strategy", "reuse_factor", "layers")} if conv else None
+    r["model_kind"] = model_kind_of(train, conv, emu)
     return r
+
+
+def model_kind_of(train: dict[str, Any], conv: dict[str, Any], emu: dict[str, Any]) -> str | None:
+    """"QKeras model" | "float Keras model" | None: what the steps recorded (convert, else train,
+    else emulate). A model hwflow built from a design's layer list always has QKeras quantizers;
+    train.json names the kind only for a user's model file."""
+    for step in (conv, train, emu):
+        if step.get("model_kind"):
+            return str(step["model_kind"])
+    if train and not str(train.get("model_source") or "").startswith("user file"):
+        return QKERAS_MODEL
+    return None
 
 
 class Results:
@@ -251,6 +265,17 @@ class Results:
     @property
     def clock_period_ns(self) -> float | None:
         return num(self.data.get("clock_period_ns")) or num(self.data.get("clock_ns"))
+
+    @property
+    def model_kind(self) -> str | None:
+        """"QKeras model" | "float Keras model" | None (results.json ``model_kind``)."""
+        v = self.data.get("model_kind")
+        return str(v) if v else None
+
+    @property
+    def is_float_model(self) -> bool:
+        """A user's float Keras model: no quantization-aware version exists (never label it QKeras)."""
+        return self.model_kind == FLOAT_MODEL
 
     def accuracy(self, stage: str) -> Figure:
         acc = self._block("accuracy")

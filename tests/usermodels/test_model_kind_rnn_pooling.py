@@ -204,7 +204,9 @@ def test_global_average_pooling_accumulator_holds_the_whole_sum():
 
 
 @pytest.mark.slow
-def test_global_average_pooling_is_exact_in_csim_and_fast(tmp_path):
+@pytest.mark.parametrize("io_type,backend", [("io_parallel", "Vitis"), ("io_stream", "Vivado"),
+                                             ("io_parallel", "Vivado"), ("io_stream", "Vitis")])
+def test_global_average_pooling_is_exact_in_csim_and_fast(tmp_path, io_type, backend):
     """C-sim with the sized accumulator: the mean of 16 saturating inputs is exact (the model
     default fixed<16,6> overflowed at sums beyond 32), and the fast engine gives the same bits."""
     import hls4ml
@@ -213,10 +215,10 @@ def test_global_average_pooling_is_exact_in_csim_and_fast(tmp_path):
     from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
     model = _gap_model()
-    cfg, kw = converter_kwargs(hls_config_for(model, input_precision=(8, 2)))
+    cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type, input_precision=(8, 2)))
     hls = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "prj"),
-                                                     backend="Vitis", part="xczu7ev-ffvc1156-2-e", **kw)
-    hls.write()
+                                                     backend=backend, part="xczu7ev-ffvc1156-2-e", **kw)
+    hls.compile()
     rng = np.random.default_rng(2)
     x = rng.uniform(-5, 5, size=(300, 16, 3))
     x[:40] = 3.97  # saturating inputs: every sum near 16 * 3.97

@@ -29,17 +29,21 @@ def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
     """float -> quantized -> C-sim -> board, each with its source."""
     engine = get(r, "csim.engine")
     res = Results(r)
-    return [
-        {
-            "key": "float",
-            "label": "float\n(Keras)",
-            "name": "float model (Keras)",
-            "value": res.accuracy("float").value,
-            "source": ACCURACY_SOURCE["float"],
+    if res.is_float_model:
+        # a user's float Keras model: nothing quantization-aware exists, never call it QKeras
+        quantized_stage = {
+            "key": "quantized",
+            "label": "no QAT\n(float model)",
+            "name": "quantization-aware model: none (float Keras model)",
+            "value": res.accuracy("quantized").value,
+            "source": ACCURACY_SOURCE["quantized"],
             "step": "train",
-            "what": "the float reference model on the test split",
-        },
-        {
+            "what": "a float Keras model has no quantization-aware version; the firmware rounds its layers "
+                    "to quantization.default",
+            "missing": "none (float Keras model)",
+        }
+    else:
+        quantized_stage = {
             "key": "quantized",
             "label": "quantized\n(QKeras)",
             "name": "quantized model (QKeras)",
@@ -47,7 +51,18 @@ def accuracy_stages(r: dict[str, Any]) -> list[dict[str, Any]]:
             "source": ACCURACY_SOURCE["quantized"],
             "step": "train",
             "what": "the quantization-aware model, still floating-point arithmetic",
+        }
+    return [
+        {
+            "key": "float",
+            "label": "float\n(Keras)",
+            "name": "float Keras model (your model file)" if res.is_float_model else "float model (Keras)",
+            "value": res.accuracy("float").value,
+            "source": ACCURACY_SOURCE["float"],
+            "step": "train",
+            "what": "the float reference model on the test split",
         },
+        quantized_stage,
         {
             "key": "csim",
             "label": "C-sim\n(hls4ml)",
@@ -78,15 +93,20 @@ def best_accuracy(r: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _exact_rows(cs: dict[str, Any], csrc: str) -> list[list[Any]]:
+def reference_name(r: dict[str, Any]) -> str:
+    """What the firmware is compared with: 'QKeras' or, for a user's float model, 'the float Keras model'."""
+    return "the float Keras model" if Results(r).is_float_model else "QKeras"
+
+
+def _exact_rows(cs: dict[str, Any], csrc: str, ref: str = "QKeras") -> list[list[Any]]:
     """Bit-exactness. When the output is a table-based activation (softmax/sigmoid/tanh tables
     approximate their float function, so the final outputs cannot be bit-exact), the exactness
     of the layer before the table is the figure that says whether the firmware is right."""
     bt = cs.get("exact_fraction_before_tables")
     if bt is None:
-        return [["outputs bit-exact with QKeras", _v(fmt_pct(cs.get("exact_fraction"), 4), csrc)]]
+        return [[f"outputs bit-exact with {ref}", _v(fmt_pct(cs.get("exact_fraction"), 4), csrc)]]
     return [
-        ["bit-exact with QKeras before the output table", _v(fmt_pct(bt, 4), csrc)],
+        [f"bit-exact with {ref} before the output table", _v(fmt_pct(bt, 4), csrc)],
         ["final outputs bit-exact (the table approximates its float function)",
          _v(fmt_pct(cs.get("exact_fraction"), 4), csrc)],
     ]
@@ -100,7 +120,8 @@ def accuracy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
         s,
         plots.accuracy_chain,
         [
-            dict(st, kind=source_kind(st["source"]), missing=missing_word(r, st["step"], st.get("measured", False)))
+            dict(st, kind=source_kind(st["source"]),
+                 missing=st.get("missing") or missing_word(r, st["step"], st.get("measured", False)))
             for st in stages
         ],
         out / "accuracy_chain.png",
@@ -115,7 +136,7 @@ def accuracy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
         rows.append(
             [
                 st["name"],
-                _v(fmt_acc(v), st["source"], missing_word(r, st["step"], st.get("measured", False))),
+                _v(fmt_acc(v), st["source"], st.get("missing") or missing_word(r, st["step"], st.get("measured", False))),
                 delta,
                 V(st["source"], source=st["source"], only_badge=True) if v is not None else "",
                 st["what"],
@@ -155,28 +176,33 @@ def accuracy_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             )
         )
     cs = r.get("csim") or {}
+    ref = reference_name(r)
+    kind = Results(r).model_kind
     if any(cs.get(k) is not None for k in ("samples", "argmax_agreement", "exact_fraction", "max_abs_diff")):
         csrc = "emulated"
         rows = [
+            *([["model", kind]] if kind else []),
             ["test samples", _v(fmt_num(cs.get("samples")), csrc)],
-            ["argmax agreement with QKeras", _v(fmt_pct(cs.get("argmax_agreement"), 4), csrc)],
-            *_exact_rows(cs, csrc),
+            [f"argmax agreement with {ref}", _v(fmt_pct(cs.get("argmax_agreement"), 4), csrc)],
+            *_exact_rows(cs, csrc, ref),
             ["largest output difference |Δ|", _v(fmt_num(cs.get("max_abs_diff")), csrc)],
             ["first divergent layer", cs.get("first_divergent_layer") or "none found"],
             ["engine", str(cs.get("engine") or "unknown")],
         ]
         s.blocks.append(
             Table(
-                ["C-simulation vs QKeras", "value"],
+                [f"C-simulation vs {ref}", "value"],
                 rows,
-                caption="How closely the generated firmware reproduces the QKeras model.",
+                caption=f"How closely the generated firmware reproduces {ref if ref != 'QKeras' else 'the QKeras model'}."
+                + (" A float model's layers are rounded to quantization.default in the firmware, so its outputs "
+                   "are close to the model's, not bit-exact." if Results(r).is_float_model else ""),
             )
         )
     else:
         s.blocks.append(
             Missing(
                 "C-simulation: " + missing_word(r, "emulate"),
-                "run `hwflow emulate DESIGN` to compare the firmware with the QKeras model",
+                f"run `hwflow emulate DESIGN` to compare the firmware with {ref if ref != 'QKeras' else 'the QKeras model'}",
             )
         )
     dep = r.get("deploy") or {}

@@ -56,7 +56,8 @@ def summary(r: dict[str, Any], ex: Extras, caps: dict[str, Any]) -> Section:
             Card(
                 "Accuracy",
                 _v(fmt_acc(best["value"]), best["source"]),
-                [f"{best['name']}, on the test split"] + others[-2:],
+                [f"{best['name']}, on the test split"] + others[-2:]
+                + ([f"model: {Results(r).model_kind}"] if Results(r).model_kind else []),
             )
         )
     else:
