@@ -202,3 +202,21 @@ def test_qtools_conv1d_kernel_message_is_not_on_the_console(caplog):
         logging.getLogger("absl").critical("a real critical message")
     assert "unsupported kernel shape" not in caplog.text
     assert "a real critical message" in caplog.text  # only that line is dropped
+
+
+def test_softmax_of_a_qkeras_model_is_not_a_float_layer():
+    """The softmax is sized by softmax_precisions (or is the argmax decision): no 'float layer'
+    warning for a fully quantized model ending in softmax, as every shipped design does."""
+    from qkeras import QActivation, QDense, quantized_bits, quantized_relu
+    from tensorflow import keras
+
+    from hwflow.hlsconfig import float_layers
+
+    inp = keras.Input((8,), name="x")
+    h = QDense(4, kernel_quantizer=quantized_bits(6, 0, 1), bias_quantizer=quantized_bits(6, 0, 1), name="d")(inp)
+    h = QActivation(quantized_relu(6), name="r")(h)
+    h = QDense(3, kernel_quantizer=quantized_bits(6, 0, 1), bias_quantizer=quantized_bits(6, 0, 1), name="o")(h)
+    out = keras.layers.Activation("softmax", name="softmax")(h)
+    assert float_layers(keras.Model(inp, out)) == []
+    plain = keras.layers.Activation("tanh", name="t")(h)
+    assert float_layers(keras.Model(inp, plain)) == ["t"]
