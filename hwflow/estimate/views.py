@@ -56,7 +56,7 @@ def console_suffix(est: dict[str, Any]) -> str:
     """What the flow's ``[estimate]`` line adds after the point figures."""
     parts = []
     if est.get("fit_verdict"):
-        parts.append(f"fits on the board (80 % interval): {est['fit_verdict']['verdict']}")
+        parts.append(f"on the board: {est['fit_verdict']['verdict']} (from the 80 % interval)")
     note = incomplete_note(est)
     if note:
         parts.append(note.replace("incomplete:", "INCOMPLETE:", 1))

@@ -91,6 +91,14 @@ def estimate_for(ctx: Context, project: Path, board, accuracy: float | None) -> 
     return est
 
 
+def _fit_words(est: dict[str, Any], board: str) -> str:
+    """One verdict on the console: from the 80 % interval when there is one (console_suffix then
+    says it), else the point estimate's."""
+    if est.get("fit_verdict"):
+        return ""
+    return f"; point estimate fits on {board}: {'yes' if est['fits']['fits'] else 'no'}"
+
+
 def run(ctx: Context) -> dict[str, Any]:
     emu = ctx.step_json("emulate") or {}
     train = ctx.step_json("train") or {}
@@ -117,8 +125,8 @@ def run(ctx: Context) -> dict[str, Any]:
     atomic_write_json(ctx.path("estimate.json"), est)
     r = est["resources"]
     ctx.log(f"{est['source']}: LUT {r.get('lut')}, FF {r.get('ff')}, DSP {r.get('dsp')}, BRAM18K {r.get('bram_18k')}, "
-            f"latency {est.get('latency_cycles')} cycles, II {est.get('ii_cycles')}; fits on {ctx.board.name}: "
-            f"{est['fits']['fits']}" + console_suffix(est))
+            f"latency {est.get('latency_cycles')} cycles, II {est.get('ii_cycles')}" + _fit_words(est, ctx.board.name)
+            + console_suffix(est))
     if est.get("error_label"):
         ctx.log(est["error_label"])
 
