@@ -1,34 +1,11 @@
-"""hls4ml precisions derived from the QKeras quantizers, and the Keras <-> firmware comparison.
+"""QKeras quantizers read as fixed-point types, and the Keras <-> firmware comparison.
 
-Why: the point of quantization-aware training is that the FPGA computes what the QKeras model
-computed. That only holds when every hls4ml type reproduces the matching QKeras quantizer,
-*including its rounding and overflow*: QKeras rounds with ``tf.round`` (half to even, so
-``AP_RND_CONV``) and clips (``AP_SAT``; ``AP_SAT_SYM`` for symmetric quantizers), while
-``ap_fixed`` defaults to truncation and wrap-around. :func:`hls_config_for` writes those types
-into an hls4ml config (``granularity='name'``); :func:`compare` measures how far the firmware
-(C-sim or the fast emulator) is from the QKeras model, layer by layer.
-
-Exactness, as designed here:
-
-* inputs: the firmware's input type is the QKeras input quantizer (``input_precision`` or a
-  leading ``QActivation(quantized_bits)``), so the float -> fixed conversion rounds like QKeras;
-* Dense/Conv: accumulators and results are left ``auto``, which hls4ml sizes so that nothing is
-  rounded or overflows (exact, as QKeras' float32 sums are while they stay below 2**24);
-* activations with ``quantized_relu`` / ``quantized_bits``: ``RND_CONV`` + ``SAT`` (+``SAT_SYM``),
-  unsigned for ReLU and for ``keep_negative=False``;
-* BatchNormalization: hls4ml folds it to ``x * scale + bias``; we give scale and bias types with
-  ``bn_frac_bits`` fractional bits sized to their values, so the BN output differs from Keras'
-  float32 BN by < 2**-bn_frac_bits and the next quantizer almost always rounds identically;
-* a ``QActivation(quantized_bits)`` right after a Dense/Conv/BN becomes that layer's result type
-  (hls4ml 1.3's MergeLinearActivation would otherwise drop the quantizer);
-* average pooling keeps log2(pool area) extra fraction bits (exact for power-of-two pools);
-* softmax / sigmoid / tanh are lookup tables in hls4ml: approximate by construction; reported as
-  worst error plus argmax agreement. Softmax table types are sized for the class count
-  (:func:`softmax_precisions`).
-
-The configuration builder (:func:`hls_config_for`, :func:`input_type_for`, :func:`quantize_input`,
-:func:`softmax_precisions`, :func:`converter_kwargs`) lives in :mod:`hwflow.hlsconfig`, next to the
-convert step.
+Quantization-aware training is worth something only when the FPGA computes what the QKeras model
+computed. :mod:`hwflow.hlsconfig` derives every hls4ml type from the quantizers (which type each
+layer gets, and why it is exact, is written there, once); this module reads a quantizer as a
+:class:`~hwflow.emu.fixed.FixedType` (:func:`fixed_type_for_quantizer`), matches Keras layers to
+hls4ml layers, and :func:`compare` measures how far the firmware (C-sim or the fast emulator) is
+from the QKeras model, layer by layer.
 """
 
 from __future__ import annotations

@@ -259,17 +259,11 @@ def _conv_geometry(layer: Any, dims: int) -> dict[str, int]:
     return g
 
 
-def _build_conv(layer, src, out_t, out_shape, project_dir, io_type):
-    dims = 2 if layer.class_name.endswith("2D") else 1
-    g = _conv_geometry(layer, dims)
-    w = _kernel_weights(layer, project_dir, src, g["filt_height"] * g["filt_width"] * g["n_chan"], g["n_filt"])
-    if layer.get_attr("_weights_transposed", False):
-        # resource strategy stores (F, [H,] W, C): back to ([H,] W, C, F)
-        w = np.moveaxis(w, 0, -1)
-    kh, kw, c, f = g["filt_height"], g["filt_width"], g["n_chan"], g["n_filt"]
-    w = w.reshape(kh, kw, c, f).reshape(kh * kw * c, f)
-    aff = _affine_for(layer, src, out_t, project_dir, w)
-    ih, iw = g["in_height"], g["in_width"]
+def _windowed(aff: Any, g: dict[str, int], out_shape: tuple[int, ...]) -> tuple[Any, Any]:
+    """A convolution as an affine map over windows: ``prep`` turns (N, ...) activations into the
+    im2col rows of every output pixel (zero-padded), ``fn`` applies ``aff`` to them."""
+    ih, iw, c = g["in_height"], g["in_width"], g["n_chan"]
+    kh, kw = g["filt_height"], g["filt_width"]
     oh, ow = g["out_height"], g["out_width"]
     sh, sw = g["stride_height"], g["stride_width"]
 
@@ -281,6 +275,21 @@ def _build_conv(layer, src, out_t, out_shape, project_dir, io_type):
     def fn(a: np.ndarray, owned: bool) -> np.ndarray:
         return aff(prep(a)).reshape((a.shape[0], *out_shape))
 
+    return prep, fn
+
+
+def _build_conv(layer, src, out_t, out_shape, project_dir, io_type):
+    dims = 2 if layer.class_name.endswith("2D") else 1
+    g = _conv_geometry(layer, dims)
+    w = _kernel_weights(layer, project_dir, src, g["filt_height"] * g["filt_width"] * g["n_chan"], g["n_filt"])
+    if layer.get_attr("_weights_transposed", False):
+        # resource strategy stores (F, [H,] W, C): back to ([H,] W, C, F)
+        w = np.moveaxis(w, 0, -1)
+    kh, kw, c, f = g["filt_height"], g["filt_width"], g["n_chan"], g["n_filt"]
+    w = w.reshape(kh, kw, c, f).reshape(kh * kw * c, f)
+    aff = _affine_for(layer, src, out_t, project_dir, w)
+    prep, fn = _windowed(aff, g, out_shape)
+    sh, sw = g["stride_height"], g["stride_width"]
     geometry = {"kernel": [kh, kw] if dims == 2 else [kw], "stride": [sh, sw] if dims == 2 else [sw]}
     return fn, {**aff.info(), "_affine": aff, "_prep": prep, **geometry}
 
@@ -303,18 +312,8 @@ def _build_depthwise(layer, src, out_t, out_shape, project_dir, io_type):
     full[:, np.arange(c), np.arange(c)] = w  # input (p, ch) feeds output ch only
     aff = _affine_for(layer, src, out_t, project_dir, full.reshape(kh * kw * c, c),
                       w_pc=np.ldexp(w, w_t.frac))
-    ih, iw = g["in_height"], g["in_width"]
-    oh, ow = g["out_height"], g["out_width"]
+    prep, fn = _windowed(aff, g, out_shape)
     sh, sw = g["stride_height"], g["stride_width"]
-
-    def prep(a: np.ndarray) -> np.ndarray:
-        n = a.shape[0]
-        win = _windows(a.reshape(n, ih, iw, c), g, 0.0, kh, kw, sh, sw, oh, ow)
-        return np.ascontiguousarray(win).reshape(n * oh * ow, kh * kw * c)
-
-    def fn(a: np.ndarray, owned: bool) -> np.ndarray:
-        return aff(prep(a)).reshape((a.shape[0], *out_shape))
-
     geometry = {"kernel": [kh, kw] if dims == 2 else [kw], "stride": [sh, sw] if dims == 2 else [sw],
                 "depthwise": True}
     return fn, {**aff.info(), "_affine": aff, "_prep": prep, **geometry}

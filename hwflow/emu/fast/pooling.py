@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from hwflow.emu.fast.core import F64_EXACT, Unsupported, _cfg_type, _raw_abs_max, _type_range, _windows, cast_raw
 from hwflow.emu.fixed import apply_overflow
+
+
+class PoolGeometry(NamedTuple):
+    """The window of an hls4ml Pooling1D/2D layer (a 1D one has height 1 and no top/bottom pad)."""
+
+    pads: dict[str, int]  # pad_top, pad_bottom, pad_left, pad_right
+    ph: int  # pool height, width
+    pw: int
+    sh: int  # stride height, width
+    sw: int
+    ih: int  # input height, width
+    iw: int
+    oh: int  # output height, width
+    ow: int
+    c: int  # channels
+
+
+def pool_geometry(layer: Any, dims: int) -> PoolGeometry:
+    """The pooling window as the layer's attributes give it (shared with the open path's tracer)."""
+    pads = {k: int(layer.get_attr(k, 0) or 0) for k in ("pad_top", "pad_bottom", "pad_left", "pad_right")}
+    if dims == 1:
+        pads["pad_top"] = pads["pad_bottom"] = 0
+
+    def height(key: str) -> int:
+        return int(layer.get_attr(key, 1) or 1) if dims == 2 else 1
+
+    return PoolGeometry(
+        pads,
+        ph=height("pool_height"), pw=int(layer.get_attr("pool_width")),
+        sh=height("stride_height"), sw=int(layer.get_attr("stride_width")),
+        ih=height("in_height"), iw=int(layer.get_attr("in_width", 0) or layer.get_attr("n_in")),
+        oh=height("out_height"), ow=int(layer.get_attr("out_width", 0) or layer.get_attr("n_out")),
+        c=int(layer.get_attr("n_filt")),
+    )
 
 
 def _build_pooling(layer, src, out_t, out_shape, project_dir, io_type):
@@ -14,20 +50,9 @@ def _build_pooling(layer, src, out_t, out_shape, project_dir, io_type):
         raise Unsupported(f"layer {layer.name}: {op} pooling not emulated")
     dims = 2 if layer.class_name.endswith("2D") else 1
     acc_t = _cfg_type(layer, "accum_t", "accum_t")
-    g = {k: int(layer.get_attr(k, 0) or 0) for k in ("pad_top", "pad_bottom", "pad_left", "pad_right")}
-    if dims == 1:
-        g["pad_top"] = g["pad_bottom"] = 0
+    g, ph, pw, sh, sw, ih, iw, oh, ow, c = pool_geometry(layer, dims)
     if io_type == "io_stream" and any(g.values()):
         raise Unsupported(f"layer {layer.name}: padded pooling in io_stream")
-    ph = int(layer.get_attr("pool_height", 1) or 1) if dims == 2 else 1
-    pw = int(layer.get_attr("pool_width"))
-    sh = int(layer.get_attr("stride_height", 1) or 1) if dims == 2 else 1
-    sw = int(layer.get_attr("stride_width"))
-    ih = int(layer.get_attr("in_height", 1) or 1) if dims == 2 else 1
-    iw = int(layer.get_attr("in_width", 0) or layer.get_attr("n_in"))
-    oh = int(layer.get_attr("out_height", 1) or 1) if dims == 2 else 1
-    ow = int(layer.get_attr("out_width", 0) or layer.get_attr("n_out"))
-    c = int(layer.get_attr("n_filt"))
     simple = not any(g.values()) and ph == sh and pw == sw and oh * ph == ih and ow * pw == iw
 
     def windows(a4: np.ndarray, pad: float) -> np.ndarray:
