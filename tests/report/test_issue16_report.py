@@ -50,3 +50,36 @@ def test_per_layer_agreement_reads_emulate_json_layer_names(tmp_path: Path) -> N
     rows = {ln.split("|")[1].strip(): ln for ln in md.splitlines() if ln.startswith("| fc1")}
     assert "100" in rows["fc1"] and "exact" in rows["fc1"]
     assert "50" in rows["fc1_relu"] and "0.25" in rows["fc1_relu"]
+
+
+def test_resources_show_the_80_percent_interval_and_latency_compares_system_with_system(tmp_path: Path) -> None:
+    """Issue 12: every estimate in the report carries its interval; issue 15: the reference
+    latencies are system measurements, so this design's batch-1 system time is plotted beside them."""
+    r = full_results()
+    r["estimate"]["interval_80"] = {"lut": [1000, 4000], "ff": [900, 5000], "dsp": [1, 3], "bram_18k": [0, 2]}
+    r["energy_model"] = {"bases": {"batch1_system": {"time_s": 1.27e-4, "source": "estimate:datamove"}}}
+    out = tmp_path / "report"
+    md = render_report(r, out, board=PYNQ_Z2)["md"].read_text(encoding="utf-8")
+    header = next(ln for ln in md.splitlines() if ln.startswith("| resource |"))
+    assert "80 % interval" in header
+    lut = next(ln for ln in md.splitlines() if ln.startswith("| LUT |"))
+    assert "1,000 – 4,000" in lut
+    from hwflow.report import plots
+
+    seen: list[list[str]] = []
+    real = plots.latency_comparison
+
+    def spy(rows, *a, **k):
+        seen.append([row["label"] for row in rows])
+        return real(rows, *a, **k)
+
+    plots.latency_comparison = spy
+    try:
+        render_report(r, tmp_path / "again", board=PYNQ_Z2)
+    finally:
+        plots.latency_comparison = real
+    assert seen and any("batch-1 system (driver + DMA + compute)" in label for label in seen[0])
+    # without an interval the column is absent rather than empty
+    r2 = full_results()
+    md2 = render_report(r2, tmp_path / "plain", board=PYNQ_Z2)["md"].read_text(encoding="utf-8")
+    assert "80 % interval" not in next(ln for ln in md2.splitlines() if ln.startswith("| resource |"))

@@ -157,7 +157,7 @@ def latency_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
         if num(c) is not None and clk:
             cmp_rows.append(
                 {
-                    "label": f"this design ({label})",
+                    "label": f"this design, accelerator only ({label})",
                     "s": latency_seconds(c, clk),
                     "kind": source_kind(src),
                     "highlight": True,
@@ -166,6 +166,17 @@ def latency_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
     if not views:
         cmp_rows.append(
             {"label": "this design (hardware)", "s": None, "kind": None, "missing": NOT_RUN, "highlight": True}
+        )
+    b1 = ((r.get("energy_model") or {}).get("bases") or {}).get("batch1_system") or {}
+    if num(b1.get("time_s")) is not None:
+        # the references are system measurements (driver + DMA + compute): compare like with like
+        cmp_rows.append(
+            {
+                "label": "this design, batch-1 system (driver + DMA + compute)",
+                "s": num(b1.get("time_s")),
+                "kind": source_kind(b1.get("source")),
+                "highlight": True,
+            }
         )
     if num(m.get("latency_batch1_s")) is not None:
         cmp_rows.append(

@@ -122,6 +122,9 @@ def resources_section(r: dict[str, Any], ex: Extras, caps: dict[str, Any], out: 
         if est:
             headers += ["hwflow estimate", "% of board"]
         err_by = (est or {}).get("error_by_key") or {}
+        interval = get(r, "estimate.interval_80") or {}
+        if est and interval:
+            headers.append("estimate, 80 % interval")
         if err_by:
             headers.append("estimate error (MAPE, held out)")
         rows = []
@@ -141,6 +144,10 @@ def resources_section(r: dict[str, Any], ex: Extras, caps: dict[str, Any], out: 
                         "—",
                     )
                 )
+            if est and interval:
+                iv = interval.get(k)
+                row.append(_v(f"{_res_fmt(iv[0])} – {_res_fmt(iv[1])}", est["source"], "—")
+                           if isinstance(iv, (list, tuple)) and len(iv) == 2 else "—")
             if err_by:
                 row.append(_mape(err_by.get(k)))
             rows.append(row)
