@@ -17,8 +17,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: Layer kinds the cost model knows. Anything else becomes ``unknown``.
-KNOWN_KINDS = (
+#: Kinds whose multipliers hold trained weights (the ones reuse factors and pruning act on).
+WEIGHT_KINDS = (
     "dense",
     "conv1d",
     "conv2d",
@@ -26,6 +26,11 @@ KNOWN_KINDS = (
     "depthwise_conv2d",
     "pointwise_conv1d",
     "pointwise_conv2d",
+)
+
+#: Layer kinds the cost model knows. Anything else becomes ``unknown``.
+KNOWN_KINDS = (
+    *WEIGHT_KINDS,
     "pooling1d",
     "pooling2d",
     "global_pooling1d",
@@ -42,17 +47,6 @@ KNOWN_KINDS = (
     "slice",
     "rnn",
     "dense_da",
-)
-
-#: Kinds whose multipliers hold trained weights (the ones reuse factors and pruning act on).
-WEIGHT_KINDS = (
-    "dense",
-    "conv1d",
-    "conv2d",
-    "depthwise_conv1d",
-    "depthwise_conv2d",
-    "pointwise_conv1d",
-    "pointwise_conv2d",
 )
 
 
