@@ -121,3 +121,58 @@ def test_da_model_converts_and_emulates_bit_exactly_layer_by_layer(tmp_path) -> 
     assert np.array_equal(y_fast.reshape(len(x), -1), y_csim)
     # the outputs are not trivially equal: the model really computes something
     assert len(np.unique(y_csim)) > 50
+    # the open path traces the same DA layers (constants read from the same kernels): same bits
+    pytest.importorskip("da4ml")
+    from hwflow.synth.open.trace import trace_hls_model
+
+    net = trace_hls_model(hls)
+    assert [lyr.get("strategy") for lyr in net.layers if lyr["class"] == "Dense"] == ["distributed_arithmetic"] * 2
+    y_open = net.output_values(net.comb().predict(net.input_values(x)))
+    assert np.array_equal(y_open.reshape(len(x), -1), y_csim)
+
+
+@pytest.mark.slow  # ~25 s of C-sim compile on a 2-core machine; the MLP case above covers the default suite
+def test_da_conv2d_emulates_bit_exactly(tmp_path) -> None:
+    """A Conv2D -> maxpool -> dense network with every kernel in DA (io_parallel, Vivado backend)."""
+    pytest.importorskip("hls4ml")
+    pytest.importorskip("da4ml")
+    import tensorflow as tf
+
+    import hls4ml
+    from hwflow.emu import examples
+    from hwflow.emu.csim import CSim
+    from hwflow.emu.fast import FastEmulator
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
+
+    full = examples.small_cnn(filters=3, seed=1)
+    model = tf.keras.Model(full.input, full.get_layer("output").output)  # the logits: nothing hidden by softmax
+    cfg, kw = converter_kwargs(hls_config_for(model, strategy="distributed_arithmetic"))
+    hls = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "prj"),
+                                                     backend="Vivado", **kw)
+    assert {lyr.class_name for lyr in hls.get_layers() if lyr.get_attr("strategy") == "distributed_arithmetic"} \
+        == {"Conv2D", "Dense"}
+    hls.write()
+    fast = FastEmulator.from_hls_model(hls)
+    assert fast.supported, fast.reason
+    x = examples.inputs_for(model, 300, seed=2, scale=1.0)
+    y_csim = CSim(tmp_path / "prj", cache_dir=tmp_path / "cache").predict(x)
+    assert np.array_equal(fast.predict(x), y_csim)
+    assert len(np.unique(y_csim)) > 50
+
+
+def test_open_report_says_the_architecture_is_the_same() -> None:
+    from hwflow.report.doc import Para, Table
+    from hwflow.synth.open.report import open_section
+
+    base = {"open_synth": {"source": "open:yosys-0.23", "resources": {"lut": 100, "ff": 10}},
+            "estimate": {"resources": {"lut": 120}, "source": "estimate:hwflow-analytic-v2"}}
+
+    def texts(sec):
+        return " ".join(str(p) for b in sec.blocks if isinstance(b, Para) for p in b.parts)
+
+    da = open_section({**base, "hls": {"strategy": "distributed_arithmetic"}})
+    other = open_section({**base, "hls": {"strategy": "latency"}})
+    assert "Same architecture on both sides" in texts(da) and "Same architecture" not in texts(other)
+    head = next(b for b in da.blocks if isinstance(b, Table)).headers[-1]
+    assert "distributed_arithmetic" in head
+    assert "distributed_arithmetic" not in next(b for b in other.blocks if isinstance(b, Table)).headers[-1]

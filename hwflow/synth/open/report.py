@@ -31,16 +31,25 @@ def open_section(r: dict[str, Any]) -> Any:
     arch = (o.get("architecture") or "da4ml's architecture").rstrip(". ")
     s.blocks.append(Para([f"{arch}. Counts are pre-placement netlist cells; the delay is logic only (no "
                           "routing); there is no bitstream from this path."]))
+    same_arch = str((r.get("hls") or {}).get("strategy") or "").lower() == "distributed_arithmetic"
+    if same_arch:
+        s.blocks.append(Para(["Same architecture on both sides: the design selects hls.strategy: "
+                              "distributed_arithmetic, so hls4ml also builds its Dense/Conv layers as da4ml adder "
+                              "graphs of the same constants (0 DSP); the columns differ in the tool that counts, "
+                              "not in the circuit's kind."]))
     rows = []
     for k, label in ROWS:
         rows.append([label, V(_fmt(res.get(k)), src),
                      V(_fmt(da.get(k)), da.get("source")) if k in ("lut", "ff") else "-",
                      V(_fmt(est_res.get(k)), est_src) if k in est_res else "-"])
-    s.blocks.append(Table(["resource", "Yosys (da4ml architecture)", "da4ml's own estimate",
-                           "hwflow estimate (hls4ml HLS architecture, the design's reuse factor)"], rows,
-                          numeric=(1, 2, 3),
-                          caption="Two implementations of the same network: the HLS estimate is not a "
-                                  "prediction of the Yosys counts, nor the reverse."))
+    est_head = ("hwflow estimate (hls4ml distributed_arithmetic, reuse factor 1)" if same_arch
+                else "hwflow estimate (hls4ml HLS architecture, the design's reuse factor)")
+    caption = ("One architecture counted two ways: Yosys on da4ml's RTL, hwflow's estimate of hls4ml's DA "
+               "kernels (HLS adds its own scheduling and registers)." if same_arch else
+               "Two implementations of the same network: the HLS estimate is not a "
+               "prediction of the Yosys counts, nor the reverse.")
+    s.blocks.append(Table(["resource", "Yosys (da4ml architecture)", "da4ml's own estimate", est_head], rows,
+                          numeric=(1, 2, 3), caption=caption))
     t = o.get("timing") or {}
     v = o.get("verilog") or {}
     sim = r.get("rtl_sim") or {}
