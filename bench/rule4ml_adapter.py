@@ -52,6 +52,9 @@ RULE4ML_TOOL_VERSIONS = ("2019.1", "2019.2", "2020.1", "2020.2", "2021.1", "2021
                          "2022.2", "2023.1", "2023.2", "2024.1", "2024.2")
 #: hwflow activation ops rule4ml has a layer type for ("linear" is dropped, as rule4ml does).
 RULE4ML_ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax")
+#: rule4ml's training data use one clock (its README: "clock_period (10 ns) and io_type
+#: (io_parallel)"); designs at other clocks are scored but carry a note.
+RULE4ML_CLOCK_NS = 10.0
 METRICS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM", "latency": "CYCLES", "ii": "INTERVAL"}
 SERVE_TIMEOUT_S = 900
 
@@ -77,6 +80,7 @@ def design_payload(d: Any) -> dict:
         "tool": d.tool,
         "tool_version": (d.extra or {}).get("tool_version"),
         "mul_impl": d.mul_impl,
+        "clock_ns": d.clock_ns,
         "layers": [{"name": l.name, "kind": l.kind, "op": l.op, "n_in": l.n_in, "n_out": l.n_out,
                     "reuse_factor": l.reuse_factor, "strategy": l.strategy, "io_type": l.io_type,
                     "weight_bits": l.weight_bits} for l in d.layers],
@@ -114,7 +118,7 @@ def to_rule4ml(p: dict) -> dict:
     io = {l.get("io_type", "io_parallel") for l in layers}
     if io != {"io_parallel"}:
         return {"ok": False, "reason": f"io_type {'/'.join(sorted(io))}: rule4ml has no io_type input "
-                                       "(its data are io_parallel)"}
+                                       "(its training data are io_parallel only)"}
     board, how = board_for_part(p.get("part"))
     if board is None:
         return {"ok": False, "reason": how}
@@ -157,6 +161,9 @@ def to_rule4ml(p: dict) -> dict:
     notes = [f"board {board}: {how}"]
     if len(set(widths)) > 1:
         notes.append(f"dense weight widths {sorted(set(widths))}; rule4ml given the widest, {w} bits")
+    clock = p.get("clock_ns")
+    if clock and abs(float(clock) - RULE4ML_CLOCK_NS) > 1e-6:
+        notes.append(f"clock {float(clock):g} ns; rule4ml's data are at {RULE4ML_CLOCK_NS:g} ns")
     tv, exact = _tool_version(p.get("tool_version"))
     if not exact:
         notes.append(f"tool version {p.get('tool_version')} unknown to rule4ml; given {tv}")

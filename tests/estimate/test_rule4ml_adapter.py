@@ -55,7 +55,7 @@ def test_mapping_reuse_precision_versions_and_boards():
     layers = [_layer("fc1", "dense", 8, 4, rf=4, wb=6), _layer("bn", "batchnorm", 4, 4),
               _layer("fc2", "dense", 4, 2, rf=2, wb=9)]
     r = ra.to_rule4ml(_payload(layers=layers, part="xcvu9p-flga2104-2L-e", tool="vitis_hls",
-                               tool_version="2025.1"))
+                               tool_version="2025.1", clock_ns=5.0))
     assert r["ok"], r
     q = r["request"]
     assert [x["type"] for x in q["layers"]] == ["Dense", "BatchNormalization", "Dense"]
@@ -65,6 +65,7 @@ def test_mapping_reuse_precision_versions_and_boards():
     assert q["tool_version"] == "2024.2" and q["hls4ml_version"] == "1.1.0"
     assert any("2025.1 unknown to rule4ml" in n for n in r["notes"])
     assert any("[6, 9]" in n for n in r["notes"])
+    assert "clock 5 ns; rule4ml's data are at 10 ns" in r["notes"]
     assert ra.board_for_part("xczu7ev-ffvc1156-2-e")[0] == "zcu102"
     assert ra.board_for_part("xcu250-figd2104-2L-e") == ("alveo-u250", "same device")
     assert ra._tool_version("2019.2.1") == ("2019.2", True)
@@ -95,6 +96,7 @@ def test_design_payload_reads_a_calibration_design():
     d = next(d for d in load_table() if any(l.kind == "dense" for l in d.layers))
     p = ra.design_payload(d)
     assert p["name"] == d.folder and len(p["layers"]) == len(d.layers)
+    assert p["clock_ns"] == d.clock_ns
     assert {"kind", "n_in", "n_out", "reuse_factor", "strategy", "io_type", "weight_bits"} <= set(p["layers"][0])
 
 
