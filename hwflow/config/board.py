@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from .base import Strict, check_safe_name
 
+
 class Resources(Strict):
     lut: int = Field(ge=0)
     ff: int = Field(ge=0)

@@ -12,6 +12,7 @@ from .files import check_files
 from .loading import load_board, load_design
 from .semantics import infer_shapes, layer_names
 
+
 def resolved_dict(design: Design, board: Board) -> dict[str, Any]:
     """The resolved configuration printed by ``hwflow check`` and hashed by the flow."""
     d = design.model_dump(mode="json")

@@ -20,6 +20,7 @@ from .design import Design
 from .messages import _did_you_mean, validation_message
 from .semantics import _check_layer_semantics
 
+
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
     try:
         raw = path.read_bytes()

@@ -8,6 +8,7 @@ import difflib
 from ..errors import BadInput
 from .design import WEIGHT_LAYERS, Design, check_bits
 
+
 def layer_names(design: Design) -> list[str]:
     """Resolved layer names: given names, else ``<type><index>``."""
     assert design.model.layers is not None
