@@ -10,6 +10,9 @@
 
 The designs come from the derived table shipped in the package (so this runs from any
 clone); ``--fixtures`` reads ../shared/fixtures in place instead.
+With ``HWFLOW_RULE4ML_PYTHON`` set to the interpreter of a separate rule4ml environment
+(docs/estimator.md), rule4ml's error on the same dense designs is added side by side
+(bench/rule4ml_adapter.py; exit 3 when that interpreter or rule4ml fails).
 Nothing is tuned on a held-out repository: each fold re-runs the whole fit
 (hyperparameter grid + coefficients) on the other repositories only.
 """
