@@ -205,7 +205,8 @@ def rule4ml_compare(r: dict, python: str, from_fixtures: bool = False) -> dict:
     if str(Path(__file__).resolve().parent) not in sys.path:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
     import rule4ml_adapter as ra
-    from hwflow.estimate.fit import error_summary, usable
+
+    from hwflow.estimate.fit import error_summary
 
     designs, _ = usable(load_designs(fixtures_dir()) if from_fixtures else load_table())
     mlp = [d for d in designs if layer_family(d) == "mlp"]
