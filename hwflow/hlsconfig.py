@@ -38,6 +38,7 @@ Exactness, as designed here:
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 from typing import Any, Iterator
 
@@ -482,6 +483,41 @@ def repair_model_graph(hls_model: Any) -> list[str]:
             if isinstance(code, str):
                 layer.set_attr("config_cpp", code.replace(f"{act}_config{layer.index}", f"softmax_config{layer.index}"))
             notes.append(f"{layer.name}: Keras Softmax layer written as hls4ml softmax (config name fixed)")
+    notes.extend(size_global_pooling_accumulators(hls_model))
+    return notes
+
+
+def size_global_pooling_accumulators(hls_model: Any) -> list[str]:
+    """After conversion, where every input type is known (also one hls4ml inferred from 'auto',
+    which :func:`hls_config_for` cannot see): a global average pooling whose accumulator the
+    design left to hls4ml ('auto' -> the model default) gets the one that holds the window's
+    sum exactly, ceil(log2(window)) more integer and fraction bits than its input."""
+    from hls4ml.model.types import FixedPrecisionType
+
+    notes = []
+    layer_cfg = (hls_model.config.config.get("HLSConfig") or {}).get("LayerName") or {}
+    for layer in hls_model.get_layers():
+        if not layer.class_name.startswith("GlobalPooling") or str(layer.get_attr("pool_op", "")).lower() != "average":
+            continue
+        given = ((layer_cfg.get(layer.name) or {}).get("Precision") or {}).get("accum", "auto")
+        acc, inp = layer.get_attr("accum_t"), layer.get_input_variable().type.precision
+        if given not in (None, "auto") or acc is None or acc.name != f"{layer.name}_accum_t":
+            continue  # the design's own type, or a type shared with other layers: left as it is
+        if not isinstance(inp, FixedPrecisionType) or not isinstance(old := acc.precision, FixedPrecisionType):
+            continue
+        shape = layer.get_input_variable().shape
+        window = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+        e = math.ceil(math.log2(window)) if window > 1 else 0
+        want = (inp.width + 2 * e, inp.integer + e, inp.signed)
+        if (old.signed == inp.signed and old.integer >= want[1]
+                and old.width - old.integer >= want[0] - want[1]):
+            continue  # already exact
+        new = copy.copy(old)  # the backend's own type class (it writes the C++ typedef)
+        new.width, new.integer, new.signed = want
+        new.rounding_mode, new.saturation_mode = None, None  # TRN, WRAP: exact sum, truncating mean
+        acc.precision = new
+        notes.append(f"{layer.name}: global average pooling accumulator {old} -> {acc.precision} "
+                     f"(the sum of {window} inputs of {inp} is exact)")
     return notes
 
 

@@ -179,7 +179,11 @@ def _gap_model():
     conv = QConv1D(2, 3, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
                    activation=quantized_relu(6, 2), name="conv")(q)          # ufixed<6,2> out, 14 steps
     gap2 = L.GlobalAveragePooling1D(name="gap_conv")(conv)
-    return tf.keras.Model(x_in, L.Concatenate(name="cat")([gap, gap2]))
+    lin = QConv1D(2, 3, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
+                  name="lin")(q)                                             # 'auto' result: hls4ml infers it
+    gap3 = L.GlobalAveragePooling1D(name="gap_auto")(lin)
+    cat = L.Concatenate(name="cat")([gap, gap2])  # hls4ml merges two tensors at a time
+    return tf.keras.Model(x_in, L.Concatenate(name="cat_all")([cat, gap3]))
 
 
 def test_global_average_pooling_accumulator_holds_the_whole_sum():
@@ -194,6 +198,7 @@ def test_global_average_pooling_accumulator_holds_the_whole_sum():
     assert acc.max_value >= 16 * FixedType(8, 3).max_value and acc.min_value <= 16 * FixedType(8, 3).min_value
     acc2 = FixedType.parse(names["gap_conv"]["Precision"]["accum"])  # ufixed<6,2>, 14 steps -> 4 more bits
     assert (acc2.width, acc2.integer, acc2.signed) == (6 + 8, 2 + 4, False)
+    assert names["gap_auto"]["Precision"]["accum"] == "auto"  # input known only after conversion
     # an accumulator the design chose stays
     m = _gap_model()
     from hwflow.hlsconfig import _size_global_average_pooling
@@ -201,6 +206,28 @@ def test_global_average_pooling_accumulator_holds_the_whole_sum():
     given = {"gap": {"Precision": {"accum": "fixed<18,8,RND,SAT>", "result": "auto"}}}
     _size_global_average_pooling(m, given, None, [])
     assert given["gap"]["Precision"]["accum"] == "fixed<18,8,RND,SAT>"
+
+
+def test_global_average_pooling_accumulator_sized_after_conversion(tmp_path):
+    """A pooled input whose type hls4ml infers ('auto' Conv result) is sized on the converted graph."""
+    import hls4ml
+
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for, repair_model_graph
+
+    model = _gap_model()
+    cfg, kw = converter_kwargs(hls_config_for(model, input_precision=(8, 2)))
+    hls = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "prj"),
+                                                     backend="Vitis", **kw)
+    layer = {lyr.name: lyr for lyr in hls.get_layers()}["gap_auto"]
+    inp = layer.get_input_variable().type.precision
+    before = layer.get_attr("accum_t").precision
+    assert before.integer < inp.integer + 4  # hls4ml's model default: too few integer bits for the sum
+    notes = repair_model_graph(hls)
+    acc = layer.get_attr("accum_t").precision
+    assert (acc.width, acc.integer, acc.signed) == (inp.width + 8, inp.integer + 4, inp.signed)  # window 14
+    assert any(n.startswith("gap_auto: global average pooling accumulator") for n in notes)
+    assert not any(n.startswith("gap: ") for n in notes)  # sized already by hls_config_for: left alone
+    assert hasattr(acc, "definition_cpp")  # the backend's type class: the project writes its typedef
 
 
 @pytest.mark.slow
@@ -212,12 +239,13 @@ def test_global_average_pooling_is_exact_in_csim_and_fast(tmp_path, io_type, bac
     import hls4ml
 
     from hwflow.emu.fast import FastEmulator
-    from hwflow.hlsconfig import converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for, repair_model_graph
 
     model = _gap_model()
     cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type, input_precision=(8, 2)))
     hls = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "prj"),
                                                      backend=backend, part="xczu7ev-ffvc1156-2-e", **kw)
+    repair_model_graph(hls)  # as the convert step does
     hls.compile()
     rng = np.random.default_rng(2)
     x = rng.uniform(-5, 5, size=(300, 16, 3))
@@ -230,6 +258,9 @@ def test_global_average_pooling_is_exact_in_csim_and_fast(tmp_path, io_type, bac
     fast = FastEmulator.from_hls_model(hls)
     assert fast.supported, fast.reason
     assert np.array_equal(np.asarray(fast.predict(x), dtype=np.float64).reshape(len(x), -1), y_csim)
+    # the branch sized after conversion: within its result type's rounding of the float mean
+    y_keras = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+    assert np.max(np.abs(y_csim[:, -2:] - y_keras[:, -2:])) <= 2.0 ** -9
 
 
 def _input_t():
