@@ -195,11 +195,15 @@ def run_rule4ml(python: str, requests: list[dict], timeout: float = SERVE_TIMEOU
 
 def serve() -> int:  # pragma: no cover - runs only under rule4ml's interpreter
     import contextlib
+    import importlib.util
     import io
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    if importlib.util.find_spec("rule4ml") is None:  # say so before TensorFlow takes seconds to load
+        print(f"rule4ml is not installed in {sys.executable}", file=sys.stderr)
+        return 3
     data = json.load(sys.stdin)
     # rule4ml and TensorFlow print progress and warnings on stdout: keep stdout for our JSON.
     with contextlib.redirect_stdout(io.StringIO()):

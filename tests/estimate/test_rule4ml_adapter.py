@@ -105,6 +105,12 @@ def test_run_rule4ml_names_a_missing_interpreter(tmp_path):
         ra.run_rule4ml(str(tmp_path / "nowhere" / "python"), [])
 
 
+def test_run_rule4ml_reports_an_interpreter_without_rule4ml():
+    # hwflow's own interpreter has no rule4ml: the adapter must fail with a readable message
+    with pytest.raises(RuntimeError, match="exited 3: rule4ml is not installed in "):
+        ra.run_rule4ml(sys.executable, [ra.to_rule4ml(_payload())["request"]], timeout=60)
+
+
 def test_bench_says_clearly_when_the_env_var_points_nowhere(tmp_path, monkeypatch, capsys):
     est = _load("estimator")
     monkeypatch.setenv("HWFLOW_RULE4ML_PYTHON", str(tmp_path / "no-venv" / "bin" / "python"))
