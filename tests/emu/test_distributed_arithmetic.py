@@ -60,7 +60,7 @@ void dense_da_3(inp_t model_inp[2], out_t model_out[2]) { // ap_fixed<4,2> -> ap
     ap_fixed<4,2> v0 = model_inp[0]; // 0.0
     ap_fixed<4,2> v1 = model_inp[1]; // 0.0
     ap_fixed<7,4> v2 = v0 - bit_shift<1>(v1); // 1.0
-    ap_fixed<8,5> v3 = v2 + ap_ufixed<2,1>(1.5); // 2.0
+    ap_fixed<8,5> v3 = bit_shift<-1>(v2) + ap_ufixed<2,1>(1.5) + v2; // 2.0
 
     model_out[0] = ap_fixed<8,5>(v3);
     model_out[1] = ap_fixed<6,3>(-bit_shift<-1>(v0));
@@ -70,7 +70,7 @@ void dense_da_3(inp_t model_inp[2], out_t model_out[2]) { // ap_fixed<4,2> -> ap
 
 def test_kernel_read_back_as_exact_affine_map() -> None:
     w, b = affine_of_kernel(KERNEL, "dense_da_3", 2, 2, FixedType(4, 2))
-    assert w.tolist() == [[1.0, -0.5], [-2.0, 0.0]] and b.tolist() == [1.5, 0.0]
+    assert w.tolist() == [[1.5, -0.5], [-3.0, 0.0]] and b.tolist() == [1.5, 0.0]
 
 
 @pytest.mark.parametrize("edit, words", [
@@ -136,9 +136,9 @@ def test_da_conv2d_emulates_bit_exactly(tmp_path) -> None:
     """A Conv2D -> maxpool -> dense network with every kernel in DA (io_parallel, Vivado backend)."""
     pytest.importorskip("hls4ml")
     pytest.importorskip("da4ml")
+    import hls4ml
     import tensorflow as tf
 
-    import hls4ml
     from hwflow.emu import examples
     from hwflow.emu.csim import CSim
     from hwflow.emu.fast import FastEmulator

@@ -77,13 +77,12 @@ def affine_of_kernel(code: str, fn_name: str, n_in: int, n_out: int,
         return -vec if neg else vec
 
     def expr(text: str) -> np.ndarray:
-        text = text.strip()
-        # a binary expression: split at the operator between two terms (not a leading minus)
-        m = re.match(r"^(-?[^+\-]+?)\s+([+-])\s+(.+)$", text)
-        if m:
-            a, op, b = m.groups()
-            return term(a) + (term(b) if op == "+" else -term(b))
-        return term(text)
+        # terms joined by " + " / " - " (a sign inside a term, as in bit_shift<-2>, has no spaces)
+        parts = re.split(r"\s+([+-])\s+", text.strip())
+        acc = term(parts[0])
+        for op, t in zip(parts[1::2], parts[2::2]):
+            acc = acc + term(t) if op == "+" else acc - term(t)
+        return acc
 
     def bounds(vec: np.ndarray) -> tuple[float, float]:
         c = vec[:-1]
