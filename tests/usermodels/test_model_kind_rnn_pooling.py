@@ -21,7 +21,7 @@ import corpus  # noqa: E402
 
 from hwflow.cli import main  # noqa: E402
 from hwflow.errors import BadInput  # noqa: E402
-from hwflow.results import StepOutputs, Results, build, empty_results  # noqa: E402
+from hwflow.results import Results, StepOutputs, build, empty_results  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- 1. model kind
