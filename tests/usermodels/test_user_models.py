@@ -178,6 +178,9 @@ def test_corpus_model_converts_and_emulates(corpus_dir, capsys, name, board):
     emu = json.loads((w / "emulate.json").read_text())
     conv = json.loads((w / "convert.json").read_text())
     assert emu["samples"] > 0 and emu["argmax_agreement"] is not None
+    assert emu["model_kind"] == conv["model_kind"]  # emulate says what it compared with
+    log = (w / "logs" / "emulate.log").read_text()
+    assert ("vs the float Keras model" in log) == (conv["model_kind"] == "float Keras model")
     assert "ap_fixed<10,4,AP_RND_CONV,AP_SAT,0>" in _input_t(w)
     if conv["model_kind"] == "QKeras model":
         assert emu["exact_fraction"] == 1.0
