@@ -56,8 +56,11 @@ def test_results_json_carries_the_model_kind_and_keeps_every_key():
 def test_report_of_a_float_model_never_says_quantized_qkeras(tmp_path):
     from hwflow.report.render import render_report
 
-    r = build(_outputs(FLOAT_TRAIN, {"model_kind": "float Keras model"}, FLOAT_EMU), provenance=False)
+    layers = [{"name": "hidden", "class": "Dense", "weight": "fixed<16,6>", "result": "fixed<16,6>"}]
+    r = build(_outputs(FLOAT_TRAIN, {"model_kind": "float Keras model", "layers": layers}, FLOAT_EMU),
+              provenance=False)
     md = render_report(r, tmp_path / "f")["md"].read_text()
+    assert "C-simulation vs the float Keras model per layer" in md  # the per-layer table's caption
     assert "quantized model (QKeras)" not in md
     assert "vs QKeras" not in md and "with QKeras" not in md
     assert "float Keras model" in md

@@ -12,6 +12,7 @@ from ..sources import (
     get,
     num,
 )
+from .accuracy import reference_name
 from .common import _prec_bits, _res_fmt, _v, missing_word
 
 
@@ -74,7 +75,7 @@ def layers_section(r: dict[str, Any], ex: Extras) -> Section:
             numeric=(5, 6, 7),
             caption="Bits of weights, results and accumulators: total (integer); parameters and "
             "sparsity of the trained model; "
-            "resources: hwflow estimate per layer; agreement: C-simulation vs QKeras per layer.",
+            f"resources: hwflow estimate per layer; agreement: C-simulation vs {reference_name(r)} per layer.",
         )
     )
     return s
