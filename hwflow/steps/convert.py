@@ -76,7 +76,7 @@ def _keras_layers(model, outer: str = "") -> list[tuple[str, Any]]:
         out.append((label, layer))
         for attr in ("forward_layer", "backward_layer", "layer"):
             inner = getattr(layer, attr, None)
-            if inner is not None:
+            if inner is not None and hasattr(inner, "name"):
                 out.append((f"{label}/{inner.name}", inner))
         if hasattr(layer, "layers"):
             out.extend(_keras_layers(layer, f"{label}/"))
