@@ -17,8 +17,8 @@ from typing import Any
 from ..context import Context
 from ..errors import BadInput
 from ..fileio import atomic_write_json, hash_tree
-from ..hlsconfig import (accelerator_da_codegen, converter_kwargs, has_quantizers, hls_config_for, repair_model_graph,
-                         with_bridge_safe_inputs)
+from ..hlsconfig import converter_kwargs, has_quantizers, hls_config_for
+from ..hlsgraph import accelerator_da_codegen, repair_model_graph, with_bridge_safe_inputs
 from ..models.build import custom_objects
 from ..registry import StepSpec, register
 from .train import load_quantized_model
@@ -206,4 +206,4 @@ def run(ctx: Context) -> dict[str, Any]:
 register(StepSpec(name="convert", run=run, settings=_settings, needs=("train",),
                   outputs=("hls/firmware", "convert.json"), result_file="convert.json", version=1,
                   # the config builder and the quantizer -> ap_fixed mapping it uses
-                  code=("hwflow/hlsconfig.py", "hwflow/emu/precision.py", "hwflow/emu/fixed.py")))
+                  code=("hwflow/hlsconfig.py", "hwflow/hlsgraph.py", "hwflow/emu/precision.py", "hwflow/emu/fixed.py")))

@@ -94,7 +94,8 @@ def test_da_model_converts_and_emulates_bit_exactly_layer_by_layer(tmp_path) -> 
 
     from hwflow.emu import examples
     from hwflow.emu.fast import FastEmulator
-    from hwflow.hlsconfig import accelerator_da_codegen, converter_kwargs, hls_config_for
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
+    from hwflow.hlsgraph import accelerator_da_codegen
 
     model = examples.mlp([16, 8, 4], output="linear")
     cfg, kw = converter_kwargs(hls_config_for(model, strategy="distributed_arithmetic"))

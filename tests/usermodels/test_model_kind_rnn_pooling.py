@@ -23,7 +23,6 @@ from hwflow.cli import main  # noqa: E402
 from hwflow.errors import BadInput  # noqa: E402
 from hwflow.results import Results, StepOutputs, build, empty_results  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- 1. model kind
 
 def _outputs(train: dict, convert: dict, emulate: dict) -> StepOutputs:
@@ -215,7 +214,8 @@ def test_global_average_pooling_accumulator_sized_after_conversion(tmp_path):
     """A pooled input whose type hls4ml infers ('auto' Conv result) is sized on the converted graph."""
     import hls4ml
 
-    from hwflow.hlsconfig import converter_kwargs, hls_config_for, repair_model_graph
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
+    from hwflow.hlsgraph import repair_model_graph
 
     model = _gap_model()
     cfg, kw = converter_kwargs(hls_config_for(model, input_precision=(8, 2)))
@@ -242,7 +242,8 @@ def test_global_average_pooling_is_exact_in_csim_and_fast(tmp_path, io_type, bac
     import hls4ml
 
     from hwflow.emu.fast import FastEmulator
-    from hwflow.hlsconfig import converter_kwargs, hls_config_for, repair_model_graph
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
+    from hwflow.hlsgraph import repair_model_graph
 
     model = _gap_model()
     cfg, kw = converter_kwargs(hls_config_for(model, io_type=io_type, input_precision=(8, 2)))

@@ -85,7 +85,8 @@ def test_qkeras_model_keeps_its_quantizer_types_with_a_default():
 def test_bridge_unsafe_input_names_are_renamed(name, renamed):
     import tensorflow as tf
 
-    from hwflow.hlsconfig import model_input_names, with_bridge_safe_inputs
+    from hwflow.hlsconfig import model_input_names
+    from hwflow.hlsgraph import with_bridge_safe_inputs
     from hwflow.models.build import custom_objects
 
     x_in = tf.keras.Input((6,), name=name)
