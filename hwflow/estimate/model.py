@@ -246,7 +246,10 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             add("lat_depth", 2)
         else:
             add("lat_depth", frac)
-        if spec.kind == "softmax":
+        if spec.kind == "softmax" and spec.implementation == "argmax":
+            # hls4ml's argmax softmax: a one-hot of the largest input, a tree of comparisons
+            add("lat_softmax", math.ceil(math.log2(max(2, spec.n_in))) * frac)
+        elif spec.kind == "softmax":
             add("dsp_softmax", par * dsps_per_multiplier(tb, tb, ctx.family))
             add("lat_softmax", 1 + math.ceil(math.log2(max(2, spec.n_in))))
     elif spec.kind == "batchnorm":

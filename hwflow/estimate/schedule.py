@@ -135,7 +135,10 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
 
 
 def _table_lookups(spec: LayerSpec) -> int:
-    """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight."""
+    """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight. hls4ml's
+    ``argmax`` softmax is a comparator tree: no table."""
+    if spec.kind == "softmax" and spec.implementation == "argmax":
+        return 0
     if spec.kind == "softmax" or (spec.kind == "activation" and spec.op in (
             "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
         return _parallel_elems(spec, spec.n_in)

@@ -116,3 +116,17 @@ def test_interval_80_contract_and_widening_out_of_domain():
     assert estimate_fit(inside, {"lut": hi_lut * 10, "ff": 1e9, "dsp": 1e9, "bram_18k": 1e9})["verdict"] == "fits"
     assert estimate_fit(inside, {"lut": (iv["lut"][0] + hi_lut) / 2})["verdict"] == "may not fit"
     assert estimate_fit(inside, {"lut": max(1, iv["lut"][0]) / 2})["verdict"] == "does not fit"
+
+
+def test_argmax_softmax_is_a_comparator_tree_not_tables_and_multipliers():
+    def soft(impl):
+        return LayerSpec(name="softmax", kind="softmax", func="nnet::softmax", n_in=10, n_out=10, op="softmax",
+                         io_type="io_parallel", input_bits=16, result_bits=16, table_bits=18, table_size=1024,
+                         implementation=impl)
+
+    table = estimate_layers([_dense(n_out=10), soft("stable")], part="xc7z020clg400-1", clock_ns=10)
+    argmax = estimate_layers([_dense(n_out=10), soft("argmax")], part="xc7z020clg400-1", clock_ns=10)
+    t_row, a_row = table["layers"][1], argmax["layers"][1]
+    assert t_row["dsp"] > 0 and a_row["dsp"] == 0
+    assert a_row["bram_18k"] == 0 < t_row["bram_18k"]
+    assert argmax["latency_cycles"] <= table["latency_cycles"]
