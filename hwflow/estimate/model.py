@@ -45,7 +45,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
     "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom"),
-    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul"),
+    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer"),
 }
@@ -82,7 +82,7 @@ PRIORS: dict[str, dict[str, float]] = {
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
             "lut_wrom": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
-           "ff_window": 0.5, "ff_resmul": 1.0},
+           "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0},
@@ -202,6 +202,17 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # partial sums registered at the adder tree's pipeline cuts: none when the whole
         # multiply-add fits in one clock period (stages < 1)
         add("ff_acc", m_keep * acc * min(1.0, stages))
+        # A multiply-add that spans several clock cycles: the products and partial sums not yet
+        # consumed are carried across every further pipeline cut (about half of them on average
+        # over the stages), so the registers grow with the number of stages, not just one cut.
+        # (The resource strategy accumulates over RF cycles in one running sum: no such tree.)
+        if spec.strategy == "latency" and stages > 1.0:
+            per_out = spec.n_filt if spec.is_conv else spec.n_out
+            levels = max(1.0, math.log2(max(2, spec.kernel_nonzero // max(1, per_out))))
+            # an adder tree halves the live values per level: after cut k (of the stages),
+            # m / 2^(levels * k / stages) of them remain to be registered
+            live = sum(2.0 ** (-levels * k / stages) for k in range(1, math.ceil(stages)))
+            add("ff_delay", m_keep * acc * live)
         # LUT multipliers register their products; wide products cascade DSPs and register the
         # partial products in fabric. A product inside one DSP slice uses its internal registers.
         if not dspable and not const:  # constant shift-and-add products are not registered
