@@ -203,8 +203,8 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # multiply-add fits in one clock period (stages < 1)
         add("ff_acc", m_keep * acc * min(1.0, stages))
         # A multiply-add that spans several clock cycles: the products and partial sums not yet
-        # consumed are carried across every further pipeline cut (about half of them on average
-        # over the stages), so the registers grow with the number of stages, not just one cut.
+        # consumed are registered at every further pipeline cut, not just at one, so the
+        # registers grow with the number of stages (issue 12: FF of fast clocks / slow parts).
         # (The resource strategy accumulates over RF cycles in one running sum: no such tree.)
         if spec.strategy == "latency" and stages > 1.0:
             per_out = spec.n_filt if spec.is_conv else spec.n_out
