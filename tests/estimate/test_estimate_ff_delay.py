@@ -1,0 +1,44 @@
+"""Issue 12: registers of a multi-cycle adder tree (feature ``ff_delay``)."""
+
+from __future__ import annotations
+
+from hwflow.estimate import LayerSpec
+from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+from hwflow.estimate.schedule import pipeline_stages
+
+
+def _dense(strategy="latency", rf=1):
+    return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=256, n_out=32, reuse_factor=rf,
+                     strategy=strategy, io_type="io_parallel", weight_bits=16, input_bits=16,
+                     accum_bits=16, result_bits=16, n_weights=256 * 32)
+
+
+def _features(spec, clock_ns):
+    ctx = make_context([spec], "xc7z020clg400-1", clock_ns)
+    return layer_features(spec, ctx, dict(DEFAULT_HYPER)), pipeline_stages(spec, ctx)
+
+
+def test_one_cycle_tree_has_no_carried_registers():
+    f, stages = _features(_dense(), 25.0)
+    assert stages <= 1.0
+    assert f.get("ff_delay", 0.0) == 0.0
+
+
+def test_carried_registers_grow_with_stages_and_stay_below_a_full_copy_per_cut():
+    spec = _dense()
+    m_acc = 256 * 32 * 16  # kept products x accumulator bits
+    prev = 0.0
+    for clock in (5.0, 3.3, 2.0):
+        f, stages = _features(spec, clock)
+        assert stages > 1.0
+        got = f["ff_delay"]
+        assert got > prev  # a faster clock: more cuts, more live values registered
+        # an adder tree halves the live values per level: always less than one full copy per cut
+        assert 0.0 < got < m_acc * (stages - 1.0) + m_acc
+        prev = got
+
+
+def test_resource_strategy_accumulates_in_one_running_sum():
+    f, stages = _features(_dense(strategy="resource", rf=8), 2.0)
+    assert stages > 1.0
+    assert f.get("ff_delay", 0.0) == 0.0
