@@ -57,7 +57,7 @@ estimate: $(STAMP)
 
 synth: $(STAMP)
 	$(HWFLOW) synth $(DESIGN) --board $(BOARD) $(if $(LEVEL),--level $(LEVEL)) $(if $(TOOL),--tool $(TOOL))
-	$(if $(filter open,$(TOOL)),$(HWFLOW) report $(DESIGN) --board $(BOARD))
+	$(if $(filter open,$(TOOL)),$(HWFLOW) run $(DESIGN) --board $(BOARD))
 
 report: $(STAMP)
 	$(HWFLOW) report $(DESIGN) --board $(BOARD)

@@ -83,3 +83,14 @@ def test_resources_show_the_80_percent_interval_and_latency_compares_system_with
     r2 = full_results()
     md2 = render_report(r2, tmp_path / "plain", board=PYNQ_Z2)["md"].read_text(encoding="utf-8")
     assert "80 % interval" not in next(ln for ln in md2.splitlines() if ln.startswith("| resource |"))
+
+
+def test_a_stale_deployment_is_called_stale_not_never_run(tmp_path: Path) -> None:
+    """After a step before deploy changed (e.g. `hwflow synth --tool open`), the deployment is not
+    'not run': the report says it is stale and how to refresh it."""
+    r = full_results()
+    r.setdefault("provenance", {}).setdefault("steps", {})["deploy"] = {"status": "complete", "current": False}
+    md = _md(tmp_path, r)
+    assert "deployment is stale" in md and "deploy has not run" not in md
+    r["provenance"]["steps"]["deploy"] = {"status": "missing"}
+    assert "deploy has not run" in _md(tmp_path / "b", r)

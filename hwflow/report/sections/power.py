@@ -63,7 +63,13 @@ def power_section(r: dict[str, Any], ex: Extras, out: Path) -> Section:
             )
         )
     else:
-        why = "the deployment recorded no power trace (no sensor on this board?)" if ex.deploy else "deploy has not run"
+        dep = get(r, "provenance.steps.deploy") or {}
+        if ex.deploy:
+            why = "the deployment recorded no power trace (no sensor on this board?)"
+        elif dep.get("status") == "complete" and dep.get("current") is False:
+            why = "the deployment is stale (a step before it changed since it ran: `hwflow run` deploys again)"
+        else:
+            why = "deploy has not run"
         s.blocks.append(
             Missing(
                 f"Power trace: {NOT_MEASURED}",
