@@ -26,7 +26,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import steps as _steps  # noqa: F401  (registers every step)
 from ._version import __version__
 from .context import Context, Options, make_context
 from .errors import BadInput, HwflowError, StepFailed, ToolMissing
@@ -34,6 +33,7 @@ from .fileio import hash_obj
 from .manifest import load_manifest, package_versions, save_manifest, workdir_lock
 from .registry import STEP_ORDER, STEPS, StepSpec, code_hash, register
 from .results import merge_results
+from .steps import STEP_MODULES  # importing them registers every step
 
 __all__ = ["STEPS", "STEP_ORDER", "Context", "Options", "StepSpec", "is_cached", "load_manifest", "make_context",
            "register", "reuse_from_sibling", "run_flow", "save_manifest", "step_key", "up_to_date", "workdir_lock"]
@@ -41,7 +41,8 @@ __all__ = ["STEPS", "STEP_ORDER", "Context", "Options", "StepSpec", "is_cached",
 
 def _load_steps() -> None:
     """Every step is registered: importing ``hwflow.steps`` (above) registers them (registry.register)."""
-    assert all(name in STEPS for name in STEP_ORDER), f"steps not registered: {set(STEP_ORDER) - set(STEPS)}"
+    assert STEP_MODULES and all(name in STEPS for name in STEP_ORDER), \
+        f"steps not registered: {set(STEP_ORDER) - set(STEPS)}"
 
 
 def step_key(ctx: Context, spec: StepSpec) -> str:

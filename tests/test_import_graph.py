@@ -1,7 +1,8 @@
 """The package's file-level import graph has no cycle (docs/architecture.md, "one-way data flow").
 
 Every import statement counts, including those inside functions; a package's ``__init__`` is a
-file of its own. ``from . import x`` imports the module ``x`` when it is one. Imports inside
+file of its own. ``from . import x`` imports the module ``x`` when it is one, and the package
+itself (its ``__init__`` runs first). Imports inside
 functions are allowed only for heavy optional dependencies that are deferred on purpose.
 """
 
@@ -58,6 +59,8 @@ def _scan() -> tuple[dict[str, set[str]], dict[str, set[str]], list[tuple[str, i
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(mod, is_pkg, node)
                 names = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
+                if base in mods and base not in names:
+                    names.append(base)  # ``from pkg import sub`` runs pkg/__init__ too
             else:
                 continue
             for n in names:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+import hwflow.synth.open.rtl as rtlmod
 from hwflow.errors import BadInput
-from hwflow.synth.open import rtl as rtlmod
 from hwflow.synth.open.tools import find_da4ml, find_verilator, find_yosys, yowasp_cache_dir, yowasp_warm
 from hwflow.synth.open.yosys import run_yosys, yosys_family
 
