@@ -32,6 +32,7 @@ from .schedule import (
     _table_lookups,
     layer_ii,
     pipeline_stages,
+    rnn_copies,
     rnn_parts,
 )
 
@@ -129,11 +130,24 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         add("lat_depth", stages)
         return f
     if spec.kind == "rnn":
-        # One recurrent cell (hls4ml reuses it over the time steps, static or not): its
-        # resources once; its latency once per time step (the state recurrence is sequential).
-        for part in rnn_parts(spec):
-            for k, v in layer_features(part, ctx, hyper).items():
-                add(k, v * spec.n_timesteps if k.startswith("lat_") else v)
+        # A recurrent cell's latency is paid once per time step (the state recurrence is
+        # sequential); the input and recurrent kernels run side by side, so a step costs the
+        # slower of the two plus the gates and state products. Resources: one cell when it is
+        # reused over the steps - the static variant (its state lives in static registers, so
+        # HLS keeps one instance and serialises the calls) and every io_stream layer (its time
+        # loop is not unrolled); the non-static io_parallel variant inside the pipelined top
+        # function is unrolled over the time steps, one cell per step.
+        copies = rnn_copies(spec)
+        parts = [layer_features(part, ctx, hyper) for part in rnn_parts(spec)]
+        kernels, rest = parts[:2], parts[2:]
+        slow = max(kernels, key=lambda p: p.get("lat_depth", 0.0) + p.get("lat_serial", 0.0))
+        for p in kernels:
+            for k, v in p.items():
+                if not k.startswith("lat_"):
+                    add(k, v * copies)
+        for p in [slow] + rest:
+            for k, v in p.items():
+                add(k, v * spec.n_timesteps if k.startswith("lat_") else (0.0 if p is slow else v * copies))
         return f
     add("lut_layer", 100)
     add("ff_layer", 100)

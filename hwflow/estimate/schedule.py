@@ -99,10 +99,20 @@ def rnn_parts(spec: LayerSpec) -> list[LayerSpec]:
     return parts
 
 
+def rnn_copies(spec: LayerSpec) -> int:
+    """Cells HLS builds for a recurrent layer: one per time step for the non-static
+    io_parallel variant (its time loop is unrolled in the pipelined top function), else one."""
+    if spec.kind == "rnn" and not spec.rnn_static and spec.io_type == "io_parallel":
+        return max(1, spec.n_timesteps)
+    return 1
+
+
 def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
     """Cycles between successive inputs of one layer (its stage interval)."""
     if spec.kind == "rnn":
         per_step = max(layer_ii(p, ctx, hyper) for p in rnn_parts(spec))
+        if rnn_copies(spec) > 1:
+            return max(1, per_step)  # one cell per step: a new sequence every per-step interval
         return max(1, per_step) * spec.n_timesteps
     rf = max(1, spec.reuse_factor)
     if spec.has_weights:

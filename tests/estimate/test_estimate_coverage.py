@@ -34,6 +34,20 @@ def test_rnn_cell_is_counted_once_and_stepped_through_time():
     assert wide["resources"]["lut"] > 2.5 * gru["resources"]["lut"]
 
 
+def test_non_static_rnn_is_unrolled_over_time_in_io_parallel():
+    static = estimate_layers([_gru(n_timesteps=10)], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    unrolled = estimate_layers([_gru(n_timesteps=10, rnn_static=False)], part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    # one cell per time step inside the pipelined top function: ten times the cell, a new
+    # sequence every per-step interval, the same sequential latency
+    assert 9.0 < unrolled["resources"]["lut"] / static["resources"]["lut"] < 11.0
+    assert unrolled["ii_cycles"] * 10 == static["ii_cycles"]
+    assert abs(unrolled["latency_cycles"] - static["latency_cycles"]) <= 0.05 * static["latency_cycles"]
+    # a streaming layer's time loop is not unrolled: one cell, static or not
+    stream = estimate_layers([_gru(n_timesteps=10, rnn_static=False, io_type="io_stream")],
+                             part="xczu7ev-ffvc1156-2-e", clock_ns=5)
+    assert stream["ii_cycles"] == static["ii_cycles"]
+
+
 def test_streaming_global_pooling_is_one_running_accumulator():
     def gp(io):
         return LayerSpec(name="gap", kind="global_pooling2d", op="max", func="nnet::global_pooling2d_cl",
