@@ -46,9 +46,10 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
     "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom"),
-    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay"),
+    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
+           "ff_chain", "ff_pipe_s"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
-    "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer"),
+    "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer", "lat_chain"),
 }
 #: Vitis HLS is its own model: every coefficient of every fitted metric gets deviations
 #: (multipliers, fitted in log space with priors pulling them to 1), hierarchically: one shared
@@ -83,10 +84,11 @@ PRIORS: dict[str, dict[str, float]] = {
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
             "lut_wrom": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
-           "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5},
+           "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
-    "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0},
+    "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0,
+                "lat_chain": 1.0},
 }
 
 #: Hyperparameters (chosen on the training folds by grid search, not by least squares).
@@ -245,10 +247,36 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 add("bram_weights", math.ceil(per_kernel_m * w / 36.0) * math.ceil(rf / 512.0))
             else:
                 add("lut_wrom", rom_bits / 32.0)
+        if ctx.vitis and spec.strategy == "latency" and spec.io_type == "io_parallel":
+            # Vitis HLS: the unrolled `acc[j] += product` loop of hls4ml's latency kernel stays
+            # a chain of adders per output rather than the balanced tree Vivado HLS builds
+            # (Vitis HLS latencies grow with the fan-in, not its log2): the extra adder delay
+            # of the chain, in cycles, and the accumulators and inputs carried through its
+            # stages.
+            per_out = spec.n_filt if spec.is_conv else spec.n_out
+            nz = spec.kernel_nonzero
+            if spec.w_other is not None:
+                nz = min(nz, (spec.w_other or 0) + (spec.w_pow2 or 0))
+            fan = max(1.0, nz / max(1, per_out))
+            extra = max(0.0, fan - math.log2(max(2.0, fan)) - 1.0)
+            speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+            if ctx.family.name != "series7":
+                speed = hyper.get("usp_speed", 0.7) * speed / FAMILY_SPEED["ultrascale_plus"]
+            t_add = hyper.get("t_add_ns", T_ADD_NS) * (0.5 + acc / 32.0) * speed
+            chain = extra * t_add / max(0.5, ctx.clock_ns)
+            if chain > 0:
+                add("lat_chain", chain)
+                n_kin = spec.kernel_mults // max(1, per_out)
+                add("ff_chain", (per_out * acc + n_kin * a / 2.0) * spec.parallel_pixels * chain)
         ii = layer_ii(spec, ctx, hyper)
         per_kernel_ii = ii / max(1, spec.sequential_steps) if spec.io_type == "io_stream" else ii
         add("lat_depth", stages)
         add("lat_serial", max(0.0, per_kernel_ii - 1))
+        if spec.io_type == "io_parallel" and stages < 1.0 and per_kernel_ii <= 1:
+            # A multiply-add that fits in a fraction of the clock period is chained with its
+            # neighbours like an activation: no register stage of its own (at a slow clock a
+            # whole small network is combinational).
+            f["lat_layer"] = stages
     elif spec.kind in ("activation", "softmax"):
         par = _parallel_elems(spec, spec.n_in)
         add("lut_act", par * res)
@@ -348,6 +376,11 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 add("bram_linebuf", (spec.filt_height - 1) * spec.n_chan * math.ceil(lb_bits / 18432.0))
             else:
                 add("lut_srl", (spec.filt_height - 1) * spec.n_chan * lb_bits / 32.0)
+    if spec.io_type == "io_stream" and "ff_pipe" in f:
+        # The registers of a small dataflow process are not those of the one big unrolled
+        # pipeline of an io_parallel design: their own coefficient (and their own Vitis HLS
+        # deviation - one learnt on io_parallel designs must not carry over to streams).
+        f["ff_pipe_s"] = f.pop("ff_pipe")
     return f
 
 

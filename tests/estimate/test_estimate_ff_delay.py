@@ -42,3 +42,36 @@ def test_resource_strategy_accumulates_in_one_running_sum():
     f, stages = _features(_dense(strategy="resource", rf=8), 2.0)
     assert stages > 1.0
     assert f.get("ff_delay", 0.0) == 0.0
+
+
+def _tool_features(spec, clock_ns, tool):
+    ctx = make_context([spec], "xc7z020clg400-1", clock_ns, tool=tool, tool_version="2023.2")
+    return layer_features(spec, ctx, dict(DEFAULT_HYPER))
+
+
+def test_vitis_accumulation_is_a_chain_vivado_a_tree():
+    def dense(n_in):
+        return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=n_in, n_out=16, reuse_factor=1,
+                         strategy="latency", io_type="io_parallel", weight_bits=16, input_bits=16,
+                         accum_bits=16, result_bits=16, n_weights=n_in * 16)
+
+    small, big = dense(32), dense(256)
+    # Vivado HLS balances the sum into a tree: no chain feature at all
+    assert "lat_chain" not in _tool_features(big, 5.0, "vivado_hls")
+    # Vitis HLS: the extra delay of the chain grows with the fan-in (8x the inputs, > 8x the
+    # extra adders beyond the tree's log2 levels), and so do the registers carried along it
+    fs, fb = _tool_features(small, 5.0, "vitis_hls"), _tool_features(big, 5.0, "vitis_hls")
+    assert fb["lat_chain"] > 8 * fs["lat_chain"] > 0
+    assert fb["ff_chain"] > 8 * fs["ff_chain"] > 0
+    # a slower clock packs more of the chain into a cycle
+    assert _tool_features(big, 10.0, "vitis_hls")["lat_chain"] < fb["lat_chain"]
+    # the resource strategy accumulates over RF cycles in one running sum: no chain
+    res = LayerSpec(**{**big.__dict__, "strategy": "resource", "reuse_factor": 16})
+    assert "lat_chain" not in _tool_features(res, 5.0, "vitis_hls")
+
+
+def test_a_layer_shorter_than_the_clock_period_has_no_register_stage_of_its_own():
+    slow = _tool_features(_dense(), 25.0, "vivado_hls")
+    fast = _tool_features(_dense(), 5.0, "vivado_hls")
+    assert 0.0 < slow["lat_layer"] < 1.0  # chained with its neighbours at a 25 ns clock
+    assert fast["lat_layer"] == 1.0
