@@ -63,9 +63,11 @@ def _split_top(s: str, sep: str = ",") -> list[str]:
 
 # ------------------------------------------------------------------------ file parsers
 
-_DEFINE_RE = re.compile(r"^\s*#define\s+(\w+)\s+(.+?)\s*$", re.MULTILINE)
+# [ \t] not \s: a value-less ``#define GUARD_H_`` must not take the next line as its value
+_DEFINE_RE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _TYPEDEF_RE = re.compile(r"\btypedef\s+([^;{}]+?)\s+(\w+)\s*;")
-_STRUCT_RE = re.compile(r"\bstruct\s+(\w+)\s*:\s*(?:public\s+)?(?:nnet::)?(\w+)\s*\{")
+# the base class is optional: hls4ml writes e.g. ``struct hard_tanh_config4 {`` with none
+_STRUCT_RE = re.compile(r"\bstruct\s+(\w+)\s*(?::\s*(?:public\s+)?(?:nnet::)?(\w+)\s*)?\{")
 
 
 def parse_defines(text: str) -> dict[str, int]:

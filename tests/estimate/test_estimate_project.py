@@ -18,6 +18,7 @@ from hwflow.estimate.project import (
     ProjectParseError,
     count_weights,
     eval_c_expr,
+    layers_from_project,
     parse_calls,
     parse_structs,
     parse_tcl,
@@ -177,6 +178,42 @@ def test_parse_tcl_variants():
     assert new == {"part": "xc7z020clg400-1", "clock_ns": 10.0, "backend": "vitis"}
     old = parse_tcl("set_part {xcu250-figd2104-2L-e}\ncreate_clock -period 5 -name default\n")
     assert old["part"] == "xcu250-figd2104-2L-e" and old["clock_ns"] == 5.0
+
+
+def test_config_struct_without_base_class(tmp_path):
+    """hls4ml writes ``struct hard_tanh_config4 {`` with no base: its n_in must still be read."""
+    params = PARAMS + textwrap.dedent("""
+        // qtanh1
+        struct hard_tanh_config5 {
+            static const unsigned n_in = 64;
+            static const slope5_t slope;
+            static const unsigned io_type = nnet::io_stream;
+            static const unsigned reuse_factor = 1;
+        };
+        const slope5_t hard_tanh_config5::slope = 0.5;
+    """)
+    cpp = CPP.replace("}\n", "    nnet::hard_tanh<layer4_t, layer5_t, hard_tanh_config5>(layer4_out, layer5_out); // qtanh1\n}\n")
+    _write_project(tmp_path)
+    (tmp_path / "firmware" / "parameters.h").write_text(params)
+    (tmp_path / "firmware" / "myproject.cpp").write_text(cpp)
+    doc = read_project(tmp_path)
+    cfg = {s["name"]: s for s in doc["layers"]}
+    assert cfg["hard_tanh_config5"]["base"] is None
+    assert cfg["hard_tanh_config5"]["fields"]["n_in"] == 64
+    assert "accum_t" not in parse_typedefs(params)  # struct bodies still dropped from file scope
+    specs, _ = layers_from_project(tmp_path)
+    tanh = [s for s in specs if s.name == "qtanh1"]
+    assert len(tanh) == 1 and tanh[0].kind == "activation" and tanh[0].n_in == 64 and tanh[0].n_out == 64
+
+
+def test_define_guard_does_not_swallow_the_next_define():
+    """A value-less ``#define DEFINES_H_`` followed (after a blank line) by ``#define N 16``."""
+    from hwflow.estimate.project import parse_defines
+
+    text = "#ifndef DEFINES_H_\n#define DEFINES_H_\n\n#define N_INPUT_1_1 16\n#define N_IN N_INPUT_1_1*2\n"
+    d = parse_defines(text)
+    assert d["N_INPUT_1_1"] == 16 and d["N_IN"] == 32
+    assert "DEFINES_H_" not in d
 
 
 # --------------------------------------------------------------- round trip through hls4ml
