@@ -199,16 +199,22 @@ def estimate_project(project_dir: str | Path, *, part: str | None = None, clock_
     """Estimate an hls4ml project directory (ours or anyone's).
 
     Part and clock come from the project (``project.tcl`` / ``build_prj.tcl`` /
-    ``hls4ml_config.yml``) unless given; the HLS tool from its backend.
+    ``hls4ml_config.yml``) unless given; the HLS tool and version from what already ran in
+    the folder (``vitis_hls.log``, a C-synthesis report's header) when something did, else
+    from the backend hls4ml wrote for.
     Raises :class:`ProjectParseError` when the directory is not an hls4ml project.
     """
     layers, facts = layers_from_project(project_dir)
     out = estimate_layers(layers, part=part or facts.get("part"), clock_ns=clock_ns or facts.get("clock_ns"),
                           tool=tool or facts.get("tool") or "vitis_hls", mul_impl=facts.get("mul_impl", "auto"),
-                          family=family, calibration=calibration)
+                          family=family, calibration=calibration,
+                          tool_version=None if tool else facts.get("tool_version"))
     out["project"] = {"dir": str(project_dir), "name": facts.get("name"),
                       "part_source": "argument" if part else "project",
-                      "clock_source": "argument" if clock_ns else "project"}
+                      "clock_source": "argument" if clock_ns else "project",
+                      "tool": tool or facts.get("tool") or "vitis_hls",
+                      "tool_version": None if tool else facts.get("tool_version"),
+                      "tool_source": "argument" if tool else facts.get("tool_source")}
     return out
 
 

@@ -320,6 +320,54 @@ def parse_tcl(text: str) -> dict[str, Any]:
     return out
 
 
+# ------------------------------------------------------------------------ the tool that ran
+
+_TOOL_RE = re.compile(r"\b(Vitis|Vivado)(?:\(TM\))? HLS\b")
+_VERSION_RE = re.compile(r"\bv?(20\d\d\.\d)(?:\.\d)?\b")
+
+
+def _head(path: Path, limit: int = 8192) -> str:
+    try:
+        with path.open("r", errors="replace") as fh:
+            return fh.read(limit)
+    except OSError:
+        return ""
+
+
+def tool_of_run(root: Path) -> dict[str, Any] | None:
+    """Which HLS tool (and version) already ran on this project, from what it left behind:
+    ``vitis_hls.log`` / ``vivado_hls.log`` and the header of a C-synthesis report in
+    ``<name>_prj/solution*/syn/report/``. Only the tool's name and version are read - never a
+    figure. hls4ml's ``Vivado`` backend is often synthesised with Vitis HLS, so what ran says
+    more than the backend's name. None when nothing ran here."""
+    cands = [root / "vitis_hls.log", root / "vivado_hls.log"]
+    for prj in sorted(root.glob("*_prj"))[:4]:
+        for sol in sorted(prj.glob("solution*"))[:4]:
+            rep = sol / "syn" / "report"
+            if rep.is_dir():
+                cands += sorted(rep.glob("*_csynth.rpt"))[:2] + sorted(rep.glob("csynth.rpt"))[:1]
+                cands += sorted(rep.glob("csynth.xml"))[:1] + sorted(rep.glob("*_csynth.xml"))[:1]
+    for path in cands:
+        if not path.is_file():
+            continue
+        text = _head(path)
+        m = _TOOL_RE.search(text)
+        if path.suffix == ".xml" and not m:
+            # a csynth XML names the tool only through its version: Vitis HLS from 2020.2 on
+            v = re.search(r"<Version>\s*(20\d\d\.\d)", text)
+            if v:
+                year = float(v.group(1))
+                return {"tool": "vitis_hls" if year >= 2020.2 else "vivado_hls", "tool_version": v.group(1),
+                        "source": path.relative_to(root).as_posix()}
+            continue
+        if not m:
+            continue
+        v = _VERSION_RE.search(text[m.end(): m.end() + 2000]) or _VERSION_RE.search(text)
+        return {"tool": f"{m.group(1).lower()}_hls", "tool_version": v.group(1) if v else None,
+                "source": path.relative_to(root).as_posix()}
+    return None
+
+
 # ------------------------------------------------------------------------ the front-end
 
 def read_project(project_dir: str | Path) -> dict[str, Any]:
@@ -361,6 +409,10 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
     clock = tcl.get("clock_ns") or (hcfg or {}).get("ClockPeriod")
     backend = str((hcfg or {}).get("Backend") or tcl.get("backend") or "").lower()
     tool = "vitis_hls" if "vitis" in backend else "vivado_hls"
+    tool_version, tool_source = None, "backend" if backend else "default"
+    ran = tool_of_run(root)
+    if ran:
+        tool, tool_version, tool_source = ran["tool"], ran["tool_version"], ran["source"]
 
     # nonzero weights per weight array (w2 -> config of the call that passes w2)
     weight_counts: dict[str, tuple[int, int]] = {}
@@ -396,7 +448,8 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         "defines": defines,
         "hls4ml_config": hcfg,
         "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
-                    "tool": tool, "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root)},
+                    "tool": tool, "tool_version": tool_version, "tool_source": tool_source,
+                    "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root)},
     }
     doc["project"]["layers_with_weight_values"] = attach_weight_stats(doc, wdir)
     return doc

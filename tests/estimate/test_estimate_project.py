@@ -159,6 +159,34 @@ def test_project_directory_with_tcl_and_weights(tmp_path):
     assert r2["project"]["part_source"] == "argument"
 
 
+def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
+    _write_project(tmp_path, tcl="set backend \"vivado\"\nset_part {xczu7ev-ffvc1156-2-e}\n")
+    plain = estimate_project(tmp_path)
+    assert plain["project"]["tool"] == "vivado_hls" and plain["project"]["tool_source"] == "backend"
+    # hls4ml's Vivado backend synthesised with Vitis HLS: the report header says so (its
+    # figures are never read: a report with nonsense numbers changes nothing)
+    rep = tmp_path / "myproject_prj" / "solution1" / "syn" / "report"
+    rep.mkdir(parents=True)
+    (rep / "myproject_csynth.rpt").write_text(
+        "================================================================\n"
+        "== Vitis HLS Report for 'myproject'\n"
+        "================================================================\n"
+        "* Date:           Mon Jan  1 00:00:00 2024\n\n"
+        "* Version:        2024.1 (Build 5069499 on May 21 2024)\n"
+        "* Project:        myproject_prj\n"
+        "    |ap_clk  |  5.00 ns|  99999 ns|     1.35 ns|\n")
+    ran = estimate_project(tmp_path)
+    assert ran["project"]["tool"] == "vitis_hls" and ran["project"]["tool_version"] == "2024.1"
+    assert ran["project"]["tool_source"] == "myproject_prj/solution1/syn/report/myproject_csynth.rpt"
+    assert ran["tool"] == "vitis_hls"
+    # a run log wins over a report, and an explicit --tool over both
+    (tmp_path / "vivado_hls.log").write_text("****** Vivado(TM) HLS - High-Level Synthesis from C, C++ and "
+                                             "SystemC v2019.2 (64-bit)\n")
+    assert estimate_project(tmp_path)["project"]["tool_version"] == "2019.2"
+    forced = estimate_project(tmp_path, tool="vitis_hls")
+    assert forced["project"]["tool_source"] == "argument" and forced["project"]["tool_version"] is None
+
+
 def test_not_a_project(tmp_path):
     with pytest.raises(ProjectParseError):
         estimate_project(tmp_path)
