@@ -129,8 +129,12 @@ def estimate_fit(estimate: dict[str, Any], available: dict[str, Any]) -> dict[st
 
 def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: float | None,
                     tool: str = "vitis_hls", mul_impl: str = "auto", family: str | None = None,
-                    calibration: dict[str, Any] | None = None, tool_version: str | None = None) -> dict[str, Any]:
+                    calibration: dict[str, Any] | None = None, tool_version: str | None = None,
+                    caveats: list[str] | None = None) -> dict[str, Any]:
     """Estimate one design given as LayerSpecs.
+
+    ``caveats``: what the front-end could not read (e.g. no top function): each is an
+    ``out_of_domain`` reason and a warning, and widens the interval like one.
 
     ``tool`` is the HLS tool the figures should resemble (hls4ml >= 1.0 writes
     Vitis HLS projects by default); ``mul_impl`` the ``config_op mul -impl``
@@ -151,6 +155,9 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
     ood = out_of_domain(layers, ctx, calib)
     if unknown:
         ood = ood + ["not every layer is modelled (totals are a lower bound)"]
+    for c in caveats or []:
+        ood = ood + [c]
+        warns.append(c)
     if not layers:
         ood = ["no layers found in the project: nothing was estimated"]
     interval_80 = intervals(pred, ctx, calib, len(ood)) if layers and any(l.is_known for l in layers) else None
@@ -208,7 +215,8 @@ def estimate_project(project_dir: str | Path, *, part: str | None = None, clock_
     out = estimate_layers(layers, part=part or facts.get("part"), clock_ns=clock_ns or facts.get("clock_ns"),
                           tool=tool or facts.get("tool") or "vitis_hls", mul_impl=facts.get("mul_impl", "auto"),
                           family=family, calibration=calibration,
-                          tool_version=None if tool else facts.get("tool_version"))
+                          tool_version=None if tool else facts.get("tool_version"),
+                          caveats=facts.get("caveats"))
     out["project"] = {"dir": str(project_dir), "name": facts.get("name"),
                       "part_source": "argument" if part else "project",
                       "clock_source": "argument" if clock_ns else "project",

@@ -392,6 +392,10 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         cands = [p for p in fw.glob("*.cpp") if "nnet::" in p.read_text(errors="replace")]
         cpp_p = cands[0] if cands else cpp_p
     cpp_txt = cpp_p.read_text(errors="replace") if cpp_p.is_file() else ""
+    caveats = []
+    if not cpp_txt:
+        caveats.append(f"no top function (firmware/{pname}.cpp): layer order, io type and the calls "
+                       "without a config struct guessed from parameters.h alone")
     calls = parse_calls(cpp_txt, {s["name"] for s in structs}) if cpp_txt else []
     # io_stream FIFO depths the project asks for (hls4ml sizes them; FIFO-depth optimisation shrinks them)
     depths = {v: int(d) for v, d in re.findall(r"#pragma\s+HLS\s+STREAM\s+variable=(\w+)\s+depth=(\d+)", cpp_txt)}
@@ -449,7 +453,7 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         "hls4ml_config": hcfg,
         "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
                     "tool": tool, "tool_version": tool_version, "tool_source": tool_source,
-                    "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root)},
+                    "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root), "caveats": caveats},
     }
     doc["project"]["layers_with_weight_values"] = attach_weight_stats(doc, wdir)
     return doc

@@ -99,6 +99,20 @@ def rnn_parts(spec: LayerSpec) -> list[LayerSpec]:
     return parts
 
 
+def rnn_step_cycles(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
+    """Cycles from a step's input (and state) to its new state, structurally: the slower of
+    the input and recurrent kernels (their pipeline depth, RF - 1 cycles of sharing and a
+    register), then the gates' table lookups, the state products, the candidate's tanh and the
+    state update (GRU: sigmoid -> r * (h U) -> tanh -> update; LSTM: sigmoid / tanh -> c ->
+    tanh(c) -> o * tanh(c))."""
+    parts = rnn_parts(spec)
+    t_add = hyper.get("t_add_ns", T_ADD_NS)
+    kern = max(pipeline_stages(p, ctx, t_add, hyper.get("usp_speed")) + max(0, layer_ii(p, ctx, hyper) - 1) + 1
+               for p in parts[:2])
+    table = 1 if spec.implementation == "hard" else 2
+    return int(math.ceil(kern + 2 * table + 2))
+
+
 def rnn_copies(spec: LayerSpec) -> int:
     """Cells HLS builds for a recurrent layer: one per time step for the non-static
     io_parallel variant (its time loop is unrolled in the pipelined top function), else one."""
@@ -113,7 +127,10 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
         per_step = max(layer_ii(p, ctx, hyper) for p in rnn_parts(spec))
         if rnn_copies(spec) > 1:
             return max(1, per_step)  # one cell per step: a new sequence every per-step interval
-        return max(1, per_step) * spec.n_timesteps
+        # One cell reused over the steps: step t + 1 needs the state of step t, so the cell
+        # cannot start the next step before this one's result is there - a step costs its
+        # latency, not just its interval.
+        return max(1, per_step, rnn_step_cycles(spec, ctx, hyper)) * spec.n_timesteps
     rf = max(1, spec.reuse_factor)
     if spec.has_weights:
         m = max(1, spec.n_multipliers // max(1, spec.parallel_pixels))

@@ -187,6 +187,19 @@ def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
     assert forced["project"]["tool_source"] == "argument" and forced["project"]["tool_version"] is None
 
 
+def test_a_project_without_its_top_function_says_so(tmp_path):
+    _write_project(tmp_path)
+    whole = estimate_project(tmp_path)
+    assert not any("top function" in r for r in whole["out_of_domain"])
+    (tmp_path / "firmware" / "myproject.cpp").unlink()
+    part = estimate_project(tmp_path)
+    assert any("no top function" in r for r in part["out_of_domain"])
+    assert any("no top function" in w for w in part["warnings"])
+    lo, hi = part["interval_80"]["lut"]
+    wlo, whi = whole["interval_80"]["lut"]
+    assert hi / max(lo, 1) > whi / max(wlo, 1)  # a wider interval for what could not be read
+
+
 def test_not_a_project(tmp_path):
     with pytest.raises(ProjectParseError):
         estimate_project(tmp_path)
