@@ -335,10 +335,10 @@ def _head(path: Path, limit: int = 8192) -> str:
 
 
 def tool_of_run(root: Path) -> dict[str, Any] | None:
-    """Which HLS tool (and version) already ran on this project, from what it left behind:
-    ``vitis_hls.log`` / ``vivado_hls.log`` and the header of a C-synthesis report in
-    ``<name>_prj/solution*/syn/report/``. Only the tool's name and version are read - never a
-    figure. hls4ml's ``Vivado`` backend is often synthesised with Vitis HLS, so what ran says
+    """Which HLS tool (and version, part, target clock) already ran on this project, from what
+    it left behind: ``vitis_hls.log`` / ``vivado_hls.log`` and the header of a C-synthesis
+    report in ``<name>_prj/solution*/syn/report/``. Only the run's settings are read - never
+    a figure it reports. hls4ml's ``Vivado`` backend is often synthesised with Vitis HLS, so what ran says
     more than the backend's name. None when nothing ran here."""
     cands = [root / "vitis_hls.log", root / "vivado_hls.log"]
     for prj in sorted(root.glob("*_prj"))[:4]:
@@ -351,20 +351,29 @@ def tool_of_run(root: Path) -> dict[str, Any] | None:
         if not path.is_file():
             continue
         text = _head(path)
+        # the header only: the settings of the run, never a figure it reports
+        for stop in ("</UserAssignments>", "== Performance Estimates"):
+            if stop in text:
+                text = text[: text.index(stop)]
+        found = {"source": path.relative_to(root).as_posix(), "part": None, "clock_ns": None}
+        pm = re.search(r"<Part>\s*([\w-]+)\s*</Part>", text) or re.search(r"\* Target device:\s*([\w-]+)", text)
+        if pm:
+            found["part"] = pm.group(1)
+        cm = re.search(r"<TargetClockPeriod>\s*([\d.]+)\s*<", text)
+        if cm:
+            found["clock_ns"] = float(cm.group(1))
         m = _TOOL_RE.search(text)
         if path.suffix == ".xml" and not m:
             # a csynth XML names the tool only through its version: Vitis HLS from 2020.2 on
             v = re.search(r"<Version>\s*(20\d\d\.\d)", text)
             if v:
                 year = float(v.group(1))
-                return {"tool": "vitis_hls" if year >= 2020.2 else "vivado_hls", "tool_version": v.group(1),
-                        "source": path.relative_to(root).as_posix()}
+                return {**found, "tool": "vitis_hls" if year >= 2020.2 else "vivado_hls", "tool_version": v.group(1)}
             continue
         if not m:
             continue
         v = _VERSION_RE.search(text[m.end(): m.end() + 2000]) or _VERSION_RE.search(text)
-        return {"tool": f"{m.group(1).lower()}_hls", "tool_version": v.group(1) if v else None,
-                "source": path.relative_to(root).as_posix()}
+        return {**found, "tool": f"{m.group(1).lower()}_hls", "tool_version": v.group(1) if v else None}
     return None
 
 
@@ -409,14 +418,15 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         p = root / name
         if p.is_file():
             tcl.update(parse_tcl(p.read_text(errors="replace")))
-    part = tcl.get("part") or (hcfg or {}).get("Part")
-    clock = tcl.get("clock_ns") or (hcfg or {}).get("ClockPeriod")
     backend = str((hcfg or {}).get("Backend") or tcl.get("backend") or "").lower()
     tool = "vitis_hls" if "vitis" in backend else "vivado_hls"
     tool_version, tool_source = None, "backend" if backend else "default"
-    ran = tool_of_run(root)
+    ran = tool_of_run(root) or {}
     if ran:
         tool, tool_version, tool_source = ran["tool"], ran["tool_version"], ran["source"]
+    # the build script's part / clock, else those of a run already made here, else the config's
+    part = tcl.get("part") or ran.get("part") or (hcfg or {}).get("Part")
+    clock = tcl.get("clock_ns") or ran.get("clock_ns") or (hcfg or {}).get("ClockPeriod")
 
     # nonzero weights per weight array (w2 -> config of the call that passes w2)
     weight_counts: dict[str, tuple[int, int]] = {}
@@ -462,7 +472,15 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
 def layers_from_project(project_dir: str | Path) -> tuple[list[LayerSpec], dict[str, Any]]:
     """LayerSpecs of an hls4ml project and its project facts (part, clock, tool, mul_impl)."""
     doc = read_project(project_dir)
-    return layers_from_document(doc), doc["project"]
+    specs = layers_from_document(doc)
+    weighted = [l for l in specs if l.has_weights and l.kind not in ("rnn", "dense_da")]
+    blind = [l.name for l in weighted if l.w_other is None]
+    if blind:
+        doc["project"]["caveats"].append(
+            f"no weight values (firmware/weights/w<i>.txt) for {len(blind)} of {len(weighted)} weighted layers "
+            f"({', '.join(blind[:4])}{', ...' if len(blind) > 4 else ''}): zeros, powers of two and small "
+            "constants unknown, every product counted as a full constant multiplication")
+    return specs, doc["project"]
 
 
 __all__ = ["ProjectParseError", "eval_c_expr", "layers_from_project", "read_project", "type_bits"]

@@ -185,6 +185,20 @@ def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
     assert estimate_project(tmp_path)["project"]["tool_version"] == "2019.2"
     forced = estimate_project(tmp_path, tool="vitis_hls")
     assert forced["project"]["tool_source"] == "argument" and forced["project"]["tool_version"] is None
+    # the build script names the part; without one, the part of the run made here (a csynth
+    # XML's settings, cut before its figures), not a stale hls4ml_config.yml
+    other = tmp_path / "other"
+    _write_project(other)
+    (other / "hls4ml_config.yml").write_text("Part: xc7z020clg400-1\nClockPeriod: 10\n")
+    rep = other / "myproject_prj" / "solution1" / "syn" / "report"
+    rep.mkdir(parents=True)
+    (rep / "csynth.xml").write_text(
+        "<profile>\n<ReportVersion>\n<Version>2019.2</Version>\n</ReportVersion>\n<UserAssignments>\n"
+        "<Part>xczu5ev-sfvc784-2LV-e</Part>\n<TargetClockPeriod>5.00</TargetClockPeriod>\n</UserAssignments>\n"
+        "<PerformanceEstimates><Part>not-this-one</Part></PerformanceEstimates>\n</profile>\n")
+    r = estimate_project(other)
+    assert r["part"] == "xczu5ev-sfvc784-2LV-e" and r["clock_ns"] == 5.0
+    assert r["project"]["tool"] == "vivado_hls" and r["project"]["tool_version"] == "2019.2"
 
 
 def test_a_project_without_its_top_function_says_so(tmp_path):
@@ -198,6 +212,18 @@ def test_a_project_without_its_top_function_says_so(tmp_path):
     lo, hi = part["interval_80"]["lut"]
     wlo, whi = whole["interval_80"]["lut"]
     assert hi / max(lo, 1) > whi / max(wlo, 1)  # a wider interval for what could not be read
+
+
+def test_missing_weight_values_are_said_and_widen_the_interval(tmp_path):
+    _write_project(tmp_path / "blind")
+    blind = estimate_project(tmp_path / "blind")
+    assert any("no weight values" in r and "fc1" in r for r in blind["out_of_domain"])
+    # the layer's weight file (n_in x n_out values): the caveat goes, the counts are used
+    n = 16 * 64
+    _write_project(tmp_path / "seen", weights=", ".join("0.5" if i % 3 else "0" for i in range(n)))
+    seen = estimate_project(tmp_path / "seen")
+    assert not any("no weight values" in r for r in seen["out_of_domain"])
+    assert seen["layers"][0]["w_zero"] == len(range(0, n, 3))
 
 
 def test_not_a_project(tmp_path):
