@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hwflow.estimate import CALIBRATION_PATH
-from hwflow.estimate.dataset import TABLE_PATH, derive_table, load_designs, load_table
+from hwflow.estimate.dataset import TABLE_PATH, derive_table, load_designs, load_external, load_table
 from hwflow.estimate.fit import METRIC_ORDER, calibration_document, in_sample, usable
 from hwflow.estimate.model import FEATURES, MODEL_NAME
 
@@ -59,7 +59,7 @@ def run(do_fit: bool, from_fixtures: bool = False, extra_designs: list | None = 
     designs = load_designs(fixtures_dir()) if from_fixtures else load_table()
     designs = designs + list(extra_designs or [])
     used, skipped = usable(designs)
-    calib, cv, coverage = calibration_document(used)
+    calib, cv, coverage = calibration_document(used, external=load_external())
     ins = in_sample(used, calib)
     t1 = time.perf_counter()
     repos = sorted({d.repo for d in used})

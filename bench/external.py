@@ -4,7 +4,8 @@
     bench/external.py --derive DIR [DIR ...]   read hls4ml project folders (firmware/ + the HLS
                                                report their repository committed + source.json
                                                with repo / commit / path) with hwflow's own
-                                               parsers, write bench/external_designs.json
+                                               parsers, write the table
+                                               hwflow/estimate/external_designs.json
     bench/external.py [--json]                 predict every design of that table with the
                                                shipped calibration and print the error per
                                                metric, per sub-population and per design, and
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from hwflow.estimate import estimate_layers  # noqa: E402
 from hwflow.estimate.dataset import (  # noqa: E402
+    EXTERNAL_PATH,
     METRICS,
     TABLE_SCHEMA,
     Design,
@@ -40,9 +42,9 @@ from hwflow.estimate.project import ProjectParseError, layers_from_project  # no
 from hwflow.estimate.store import vendor_truth  # noqa: E402
 from hwflow.parsers.csynth import parse_csynth  # noqa: E402
 
-TABLE = Path(__file__).with_name("external_designs.json")
+TABLE = EXTERNAL_PATH
 #: the calibration table's schema: the same file can be handed to
-#: ``hwflow estimate --recalibrate --with bench/external_designs.json``
+#: ``hwflow estimate --recalibrate --with hwflow/estimate/external_designs.json``
 SCHEMA = TABLE_SCHEMA
 _KEYS = {"lut": "lut", "ff": "ff", "dsp": "dsp", "bram_18k": "bram_18k", "latency": "latency_cycles",
          "ii": "ii_cycles"}

@@ -23,6 +23,13 @@ METRICS = ("lut", "ff", "dsp", "bram_18k", "latency", "ii")
 #: the weight-aware counts, the HLS truth and its provenance - no raw vendor report.
 TABLE_PATH = Path(__file__).with_name("calibration_designs.json")
 TABLE_SCHEMA = "hwflow-calibration-designs/1"
+#: Public hls4ml projects outside shared/fixtures (other repositories, collected after the model
+#: was built; ``bench/external.py --derive`` writes it from project folders with their committed
+#: reports). Never fitted on: the model's coefficients come from TABLE_PATH only. Their held-out
+#: residuals (predicted by the model fitted on every fixture) join the fixtures' leave-one-
+#: repository-out residuals when the 80 % intervals are calibrated, so the intervals know how
+#: far designs of repositories never seen actually fall.
+EXTERNAL_PATH = Path(__file__).with_name("external_designs.json")
 
 
 @dataclass
@@ -170,6 +177,11 @@ def derive_table(fixtures_dir: str | Path) -> dict[str, Any]:
             "note": "derived by hwflow's parsers (layers.json + weights/ + truth.json) from the public "
                     "hls4ml projects of shared/fixtures; provenance per design",
             "designs": [design_to_entry(d) for d in designs]}
+
+
+def load_external() -> list[Design]:
+    """The external validation designs (empty when the table is absent)."""
+    return load_table(EXTERNAL_PATH) if EXTERNAL_PATH.is_file() else []
 
 
 def load_table(path: str | Path | None = None) -> list[Design]:

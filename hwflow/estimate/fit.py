@@ -379,21 +379,42 @@ def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str
                 ok = lo - 1e-9 <= t <= hi + 1e-9
                 hit[m].append(ok)
                 per_tool.setdefault(tools[i], {}).setdefault(m, []).append(ok)
-                ratio[m].append((hi + FLOOR[m]) / (lo + FLOOR[m]) if lo > 0 else float("inf"))
-                if lo > 0:
-                    ratio[m][-1] = hi / lo
+                # hi / lo, with the metric's floor added where the low end is 0
+                ratio[m].append(hi / lo if lo > 0 else (hi + FLOOR[m]) / FLOOR[m])
     out = {m: {"coverage": round(float(np.mean(hit[m])), 3),
                "median_hi_lo": round(float(np.median(ratio[m])), 2), "n": len(hit[m])} for m in METRIC_ORDER}
     out["by_tool"] = {t: {m: round(float(np.mean(v)), 3) for m, v in ms.items()} for t, ms in per_tool.items()}
     return out
 
 
+def external_rows(external: Sequence[Design], calib: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-design rows (the form of ``cross_validate``'s) of designs predicted by ``calib``, a
+    model that never saw their repositories."""
+    if not external:
+        return []
+    pred = predict_designs(external, calib)
+    rows = []
+    for i, d in enumerate(external):
+        row = {"design": d.folder, "repo": d.repo}
+        for m in METRIC_ORDER:
+            t = float(d.truth.get(m) or 0.0)
+            p = float(pred[m][i])
+            row[m] = {"truth": t, "pred": round(p, 1), "ape": round(abs(p - t) / t * 100.0, 1) if t > 0 else None}
+        rows.append(row)
+    return rows
+
+
 def calibration_document(designs: Sequence[Design], *, progress: Any = None, name: str = "shipped",
-                         hyper: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+                         hyper: dict[str, float] | None = None,
+                         external: Sequence[Design] | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Fit everything a calibration file holds on ``designs`` (usable ones): held-out CV (the
     error it publishes and the residuals its intervals are calibrated on), the full fit, the
     interval quantiles and the calibration domain. Returns (document, cv, interval coverage).
-    With ``hyper`` the hyperparameters are kept fixed (no grid search: quicker, slightly optimistic)."""
+    With ``hyper`` the hyperparameters are kept fixed (no grid search: quicker, slightly optimistic).
+
+    ``external``: designs of repositories outside ``designs`` that are never fitted on; their
+    residuals under the full fit (held out by construction) join the leave-one-repository-out
+    residuals of ``designs`` for the interval quantiles and the interval's coverage check."""
 
     used = list(designs)
     search = hyper is None
@@ -401,11 +422,18 @@ def calibration_document(designs: Sequence[Design], *, progress: Any = None, nam
     if progress:
         progress("fitting on all designs")
     calib = fit(used, search=search, hyper=hyper)
-    coverage = interval_coverage(used, cv)
+    seen, seen_folders = {d.repo for d in used}, {d.folder for d in used}
+    ext = [d for d in usable(list(external or []))[0] if d.repo not in seen and d.folder not in seen_folders]
+    iv_designs = used + ext
+    iv_cv = {"per_design": cv["per_design"] + external_rows(ext, calib)}
+    coverage = interval_coverage(iv_designs, iv_cv)
     n_user = sum(1 for d in used if d.extra.get("user"))
     doc = {"model": MODEL_NAME, "name": name, "hyper": calib["hyper"], "coef": calib["coef"],
            "tool_coef": calib.get("tool_coef", {}), "tool_support": calib.get("tool_support", {}),
-           "conformal": conformal_calibration(used, cv), "domain": domain_of(used),
+           "conformal": {**conformal_calibration(iv_designs, iv_cv),
+                         "residuals": {"heldout_by_repository": len(used), "external": len(ext),
+                                       "repositories": len({d.repo for d in iv_designs})}},
+           "domain": domain_of(used),
            "calibration_data": {"shipped": len(used) - n_user, "user": n_user},
            "interval_80_coverage": {m: coverage[m] for m in METRIC_ORDER},
            "cv": {"method": "leave-one-repository-out", "n_designs": len(used),

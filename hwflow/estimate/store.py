@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import cache_dir
-from .dataset import TABLE_SCHEMA, Design, design_from_entry, design_to_entry, load_table
+from .dataset import TABLE_SCHEMA, Design, design_from_entry, design_to_entry, load_external, load_table
 from .fit import calibration_document, usable
 from .project import ProjectParseError, layers_from_project
 
@@ -150,7 +150,8 @@ def recalibrate(with_files: list[str | Path] | None = None, *, progress: Any = N
     hyper = None
     if quick:
         hyper = json.loads(SHIPPED_CALIBRATION.read_text()).get("hyper")
-    doc, cv, coverage = calibration_document(used, progress=progress, name="user", hyper=hyper)
+    doc, cv, coverage = calibration_document(used, progress=progress, name="user", hyper=hyper,
+                                             external=load_external())
     path = user_calibration_path()
     doc["_path"] = str(path)
     _atomic_write(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")

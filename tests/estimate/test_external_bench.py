@@ -1,6 +1,6 @@
 """bench/external.py: the estimator scored on public hls4ml projects never used for fitting.
 
-The derived table ships with the repository (bench/external_designs.json), so this runs from
+The derived table ships with the package (hwflow/estimate/external_designs.json), so this runs from
 any clone; deriving is checked on a small project folder written here.
 """
 
@@ -73,3 +73,17 @@ def test_derive_reads_a_project_folder_and_its_report(tmp_path):
     assert "no C-synthesis report" in doc["skipped"]["not_a_project"]
     res = ext.evaluate(doc)
     assert res["per_design"][0]["lut"]["truth"] == 5000
+
+
+def test_external_designs_calibrate_the_interval_but_never_the_coefficients():
+    from hwflow.estimate import load_calibration
+    from hwflow.estimate.dataset import load_external
+    from hwflow.estimate.fit import usable
+
+    cal = load_calibration()
+    ext = usable(load_external())[0]
+    trained = set(cal["trained_on"])
+    assert ext and not trained & {d.folder for d in ext}  # coefficients: fixtures only
+    counts = cal["conformal"]["residuals"]
+    assert counts["external"] == len(ext)  # their held-out residuals widen the interval quantiles
+    assert counts["repositories"] == len({d.repo for d in ext}) + cal["cv"]["n_repositories"]
