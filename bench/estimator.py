@@ -142,7 +142,10 @@ def print_table(r: dict) -> None:
     cov = r["interval_80"]
     for t, v in cov.get("by_tool", {}).items():
         print(f"  80 % interval coverage, {t}: " + ", ".join(f"{m} {v[m]:.0%}" for m in METRIC_ORDER if m in v))
-    print("80 % interval (calibrated on the other repositories' held-out residuals): "
+    n_iv = cov[METRIC_ORDER[0]]["n"]
+    print(f"80 % interval over {n_iv} designs ({r['n_designs']} fixtures held out by repository + "
+          f"{n_iv - r['n_designs']} external designs never fitted on), each repository judged with quantiles "
+          "calibrated on the other repositories' residuals only: "
           + ", ".join(f"{m} coverage {cov[m]['coverage']:.0%} hi/lo {cov[m]['median_hi_lo']}" for m in METRIC_ORDER))
     print("\nexcluded:")
     for k, v in r["excluded"].items():

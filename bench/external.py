@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"{res['n_designs']} designs from {res['n_repositories']} repositories never used for fitting "
           "(MAPE % (median APE) / 80 % interval coverage)")
+    print("(the coefficients never saw these designs; the interval quantiles include their residuals - "
+          "bench/estimator.py gives the coverage with each repository left out of that step too)")
     print(f"{'subset':<12} {'n':>3} " + " ".join(f"{m:>20}" for m in METRICS))
     for name, s in res["by_subset"].items():
         cells = [f"{_fmt(s[m]['mape'])} ({_fmt(s[m]['median_ape'])}) / {_fmt(s[m]['coverage_80'], True)}"
