@@ -100,6 +100,40 @@ def mul_impl_of(folder: str, source: dict[str, Any]) -> str:
     return "auto"
 
 
+_CFG_IN_MODULE_RE = re.compile(r"(?:^|_)((?:[a-z]+_)?config\d+)(?=_|$)")
+
+
+def layer_truth_of(folder: Path, doc: dict[str, Any], layers: list[LayerSpec]) -> dict[str, dict[str, float]]:
+    """Per-layer vendor figures where the top report lists a layer's function as an instance
+    whose module name carries its config struct (``conv_2d_cl_..._config5_s``): ``{layer name:
+    {lut, ff, dsp, bram_18k, latency}}``. Layers inlined into the top (most Vivado HLS
+    io_parallel ones) or instances naming no config are simply absent."""
+    from ..parsers.csynth import csynth_instances
+
+    top = ((doc.get("project") or {}).get("hls_top") or {})
+    top = top.get("value") if isinstance(top, dict) else top
+    rpt = folder / f"{top or 'myproject'}_csynth.rpt"
+    if not rpt.is_file():
+        return {}
+    names = {l.name for l in layers}
+    cfg_to_name = {}
+    for call in doc.get("calls") or []:
+        cfg = call.get("config")
+        name = call.get("comment") or cfg
+        if cfg and name in names:
+            cfg_to_name[cfg] = name
+    out: dict[str, dict[str, float]] = {}
+    for module, rec in csynth_instances(rpt.read_text(errors="replace")).items():
+        hits = _CFG_IN_MODULE_RE.findall(module)
+        name = cfg_to_name.get(hits[-1]) if hits else None
+        if not name:
+            continue
+        agg = out.setdefault(name, {})
+        for k, v in rec.items():
+            agg[k] = max(agg.get(k, 0.0), v) if k == "latency" else agg.get(k, 0.0) + v
+    return out
+
+
 def load_design(folder: Path) -> Design | None:
     """One usable fixture folder as a Design, else None (no layers or no HLS result)."""
     try:
@@ -129,7 +163,8 @@ def load_design(folder: Path) -> Design | None:
         extra={"tool_version": summ.get("hls_version"),
                "provenance": {"repo": source.get("repo"), "commit": source.get("commit"),
                               "commit_date": source.get("commit_date"),
-                              "project_root_in_repo": source.get("project_root_in_repo")}},
+                              "project_root_in_repo": source.get("project_root_in_repo")},
+               "layer_truth": layer_truth_of(folder, doc, layers)},
     )
 
 
@@ -159,6 +194,7 @@ def design_to_entry(d: Design) -> dict[str, Any]:
     return {"folder": d.folder, "repo": d.repo, "tool": d.tool, "tool_version": d.extra.get("tool_version"),
             "part": d.part, "clock_ns": d.clock_ns, "mul_impl": d.mul_impl, "truth": d.truth,
             "provenance": d.extra.get("provenance") or {},
+            "layer_truth": d.extra.get("layer_truth") or {},
             "layers": [_spec_dict(s) for s in d.layers]}
 
 
@@ -167,7 +203,7 @@ def design_from_entry(e: dict[str, Any]) -> Design:
                   part=e.get("part"), clock_ns=e.get("clock_ns"), mul_impl=e.get("mul_impl") or "auto",
                   truth=dict(e["truth"]), tool=e.get("tool"),
                   extra={"tool_version": e.get("tool_version"), "provenance": e.get("provenance") or {},
-                         "user": bool(e.get("user"))})
+                         "user": bool(e.get("user")), "layer_truth": e.get("layer_truth") or {}})
 
 
 def derive_table(fixtures_dir: str | Path) -> dict[str, Any]:

@@ -34,6 +34,8 @@ from .model import (
     TOOL_GROUPS,
     design_features,
     effective_coef,
+    fifo_features,
+    layer_features,
     make_context,
     tool_groups,
 )
@@ -121,6 +123,44 @@ def feature_table(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[d
     return mats, iis
 
 
+#: Metrics fitted on per-layer vendor figures too (where a report lists the layer as an instance).
+LAYER_METRICS = ("lut", "ff", "dsp", "bram_18k")
+#: The say of a design's per-layer rows, all together, relative to its one design-level row.
+LAYER_WEIGHT = 1.0
+#: Floors of the per-layer log ratios (a layer is smaller than a design).
+LAYER_FLOORS = {"lut": 50.0, "ff": 50.0, "dsp": 1.0, "bram_18k": 1.0}
+
+
+def layer_rows(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[
+        dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Per-layer observations: for every layer whose vendor figures the design carries
+    (``extra["layer_truth"]``), its features without the FIFO it writes (the report books FIFOs
+    at the top level), per metric; the truths; and the index of the owning design."""
+    feats: dict[str, list[list[float]]] = {m: [] for m in LAYER_METRICS}
+    truth: dict[str, list[float]] = {m: [] for m in LAYER_METRICS}
+    owner: list[int] = []
+    for i, d in enumerate(designs):
+        lt = d.extra.get("layer_truth") or {}
+        if not lt:
+            continue
+        ctx = _context(d)
+        for spec in d.layers:
+            t = lt.get(spec.name)
+            if not t or not spec.is_known or spec.kind == "rnn":
+                continue
+            f = dict(layer_features(spec, ctx, hyper))
+            for k, v in fifo_features(spec, ctx, hyper).items():
+                f[k] = f.get(k, 0.0) - v
+            if spec.io_type == "io_stream" and "ff_pipe" in f:
+                f["ff_pipe_s"] = f.pop("ff_pipe")
+            owner.append(i)
+            for m in LAYER_METRICS:
+                feats[m].append([max(0.0, f.get(n, 0.0)) for n in FEATURES[m]])
+                truth[m].append(float(t.get(m) or 0.0))
+    mats = {m: np.array(v, dtype=float).reshape(len(owner), len(FEATURES[m])) for m, v in feats.items()}
+    return mats, {m: np.array(v, dtype=float) for m, v in truth.items()}, np.array(owner, dtype=int)
+
+
 #: Width (in log space) of the prior on each coefficient: a factor of ~e^1.5 = 4.5 either way
 #: costs as much as one design that is off by that factor.
 PRIOR_SIGMA = 1.5
@@ -134,7 +174,7 @@ PRIOR_SIGMA_OVERRIDE = {"lat_ii": 0.02}
 TOOL_SIGMA = 0.5
 
 
-def _log_fit(x: np.ndarray, y: np.ndarray, floor: float, prior: np.ndarray, sigma: np.ndarray,
+def _log_fit(x: np.ndarray, y: np.ndarray, floor: float | np.ndarray, prior: np.ndarray, sigma: np.ndarray,
              weights: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Base coefficients c = prior * exp(u) and per-group deviations exp(D[g]) minimising a
     robust loss of w * log((x . (c * prod_g exp(D[g])) + f) / (y + f)) plus the prior
@@ -209,13 +249,25 @@ def fit_coefficients(designs: Sequence[Design], hyper: dict[str, float],
     tool_coef: dict[str, dict[str, dict[str, float]]] = {}
     weights = repo_weights(designs)
     groups = group_matrix(designs)
+    lmats, ltruth, owner = layer_rows(designs, hyper)
+    if owner.size:
+        per_design = np.bincount(owner, minlength=len(designs)).astype(float)
+        lweights = weights[owner] * np.sqrt(LAYER_WEIGHT / per_design[owner])
     for m, names in FEATURES.items():
         if metrics is not None and m not in metrics:
             continue
         y = truth_vector(designs, m)
         prior = np.array([PRIORS[m][n] for n in names])
         sigma = np.array([PRIOR_SIGMA_OVERRIDE.get(n, PRIOR_SIGMA) for n in names])
-        c, mult = _log_fit(mats[m], y, FLOORS[m], prior, sigma, weights, groups)
+        x, w, g, floor = mats[m], weights, groups, np.full(len(designs), FLOORS[m])
+        if owner.size and m in LAYER_METRICS:
+            # the layers' own vendor figures pin down how the total splits over layer kinds
+            x = np.vstack([x, lmats[m]])
+            y = np.concatenate([y, ltruth[m]])
+            w = np.concatenate([w, lweights])
+            g = np.vstack([g, groups[owner]])
+            floor = np.concatenate([floor, np.full(owner.size, LAYER_FLOORS[m])])
+        c, mult = _log_fit(x, y, floor, prior, sigma, w, g)
         coef[m] = {n: float(v) for n, v in zip(names, c)}
         for j, gname in enumerate(TOOL_GROUPS):
             if groups[:, j].any():

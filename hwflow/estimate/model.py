@@ -102,6 +102,23 @@ DEFAULT_HYPER: dict[str, float] = {
 }
 
 
+def fifo_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
+    """The io_stream FIFO a layer writes (hls4ml <= 0.8 sizes it to hold the whole tensor): part
+    of the layer's features, but the vendor report books it at the top level, not in the layer's
+    instance (the per-layer fit rows leave it out)."""
+    if not (ctx.io_type == "io_stream" and spec.io_type == "io_stream"):
+        return {}
+    res = _bits(spec.result_bits, _bits(spec.input_bits))
+    ch = max(1, spec.out_pack or (spec.n_filt if spec.is_conv else 1))
+    depth = spec.fifo_depth or max(1, math.ceil(max(1, spec.n_out) / ch))
+    f = {"lut_fifo": ch * 10.0, "ff_fifo": ch * 20.0}
+    if depth > hyper["fifo_bram_depth"]:
+        f["bram_fifo"] = ch * math.ceil(depth * res / 18432.0)
+    else:
+        f["lut_srl"] = ch * depth * res / 32.0
+    return f
+
+
 def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
     """Every feature value one layer contributes (all metrics), from its LayerSpec alone."""
     f: dict[str, float] = {}
@@ -357,16 +374,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         else:
             add("lat_depth", 1)
 
-    # io_stream: the FIFO this layer writes (hls4ml <= 0.8 sizes it to hold the whole tensor).
+    for k, v in fifo_features(spec, ctx, hyper).items():
+        add(k, v)
     if ctx.io_type == "io_stream" and spec.io_type == "io_stream":
-        ch = max(1, spec.out_pack or (spec.n_filt if spec.is_conv else 1))
-        depth = spec.fifo_depth or max(1, math.ceil(max(1, spec.n_out) / ch))
-        if depth > hyper["fifo_bram_depth"]:
-            add("bram_fifo", ch * math.ceil(depth * res / 18432.0))
-        else:
-            add("lut_srl", ch * depth * res / 32.0)
-        add("lut_fifo", ch * 10)
-        add("ff_fifo", ch * 20)
         # Line buffer of a streaming convolution: (filter height - 1) rows of the input.
         if spec.is_conv:
             add("ff_window", spec.filt_height * spec.filt_width * spec.n_chan * a)

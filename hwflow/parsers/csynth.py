@@ -204,3 +204,56 @@ def _fill_utilisation(lines: list[str], out: Report, file: str) -> None:
 
 def _cell_number(row: list[str], col: int) -> Number | None:
     return to_number(row[col]) if col < len(row) else None
+
+
+# --------------------------------------------------------------------------- per-instance tables
+
+_INSTANCE_ROW_RE = re.compile(r"^\s*\|([^|]*)\|([^|]*)\|(.*)\|\s*$")
+
+
+def csynth_instances(text: str) -> dict[str, dict[str, float]]:
+    """The top function's sub-function instances of a ``<top>_csynth.rpt``, by module:
+    ``{module: {lut, ff, dsp, bram_18k, latency}}`` (resources summed over the instances of one
+    module, latency = the largest worst case). Empty when the report lists none (everything
+    inlined) or is not a text report; never raises."""
+    out: dict[str, dict[str, float]] = {}
+    lines = text.splitlines()
+    section = None
+    for i, line in enumerate(lines):
+        if re.match(r"^==\s*Performance Estimates", line):
+            section = "perf"
+        elif re.match(r"^==\s*Utilization Estimates", line):
+            section = "util"
+        elif re.match(r"^==\s*\w", line):
+            section = None
+        if section is None or not re.match(r"^\s*\*\s*Instance:\s*$", line):
+            continue
+        header: list[str] | None = None
+        for row in lines[i + 1: i + 2000]:
+            s = row.strip()
+            if not s or s.startswith("*"):
+                break
+            m = _INSTANCE_ROW_RE.match(row)
+            if not m:
+                continue
+            inst, module = m.group(1).strip(), m.group(2).strip()
+            cells = [c.strip() for c in m.group(3).split("|")]
+            if inst == "Instance":
+                header = [c.upper() for c in cells]
+                continue
+            if not inst or not module or inst == "Total" or header is None:
+                continue
+            rec = out.setdefault(module, {})
+            if section == "util":
+                for j, name in enumerate(header):
+                    key = _RESOURCE_NAMES.get(name)
+                    if key is None or key == "uram" or j >= len(cells):
+                        continue
+                    v = to_number(cells[j])
+                    if v is not None:
+                        rec[key] = rec.get(key, 0.0) + float(v)
+            else:  # Latency (cycles) min | max | absolute min | max | Interval min | max | type
+                nums = [to_number(c) for c in cells[:2]]
+                if len(nums) == 2 and nums[1] is not None:
+                    rec["latency"] = max(rec.get("latency", 0.0), float(nums[1]))
+    return {k: v for k, v in out.items() if v}
