@@ -124,11 +124,11 @@ def feature_table(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[d
 
 
 #: Metrics fitted on per-layer vendor figures too (where a report lists the layer as an instance).
-LAYER_METRICS = ("lut", "ff", "dsp", "bram_18k")
+LAYER_METRICS = ("lut", "ff", "dsp", "bram_18k", "latency")
 #: The say of a design's per-layer rows, all together, relative to its one design-level row.
 LAYER_WEIGHT = 1.0
 #: Floors of the per-layer log ratios (a layer is smaller than a design).
-LAYER_FLOORS = {"lut": 50.0, "ff": 50.0, "dsp": 1.0, "bram_18k": 1.0}
+LAYER_FLOORS = {"lut": 50.0, "ff": 50.0, "dsp": 1.0, "bram_18k": 1.0, "latency": 2.0}
 
 
 def layer_rows(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[
@@ -156,7 +156,10 @@ def layer_rows(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[
             owner.append(i)
             for m in LAYER_METRICS:
                 feats[m].append([max(0.0, f.get(n, 0.0)) for n in FEATURES[m]])
-                truth[m].append(float(t.get(m) or 0.0))
+                # a streaming layer's latency is its pixels x interval (set at the design level,
+                # lat_ii): only io_parallel layers' pipeline depths are per-layer observations
+                ok = m != "latency" or (spec.io_type == "io_parallel" and t.get("latency") is not None)
+                truth[m].append(float(t.get(m) or 0.0) if ok else float("nan"))
     mats = {m: np.array(v, dtype=float).reshape(len(owner), len(FEATURES[m])) for m, v in feats.items()}
     return mats, {m: np.array(v, dtype=float) for m, v in truth.items()}, np.array(owner, dtype=int)
 
@@ -262,11 +265,12 @@ def fit_coefficients(designs: Sequence[Design], hyper: dict[str, float],
         x, w, g, floor = mats[m], weights, groups, np.full(len(designs), FLOORS[m])
         if owner.size and m in LAYER_METRICS:
             # the layers' own vendor figures pin down how the total splits over layer kinds
-            x = np.vstack([x, lmats[m]])
-            y = np.concatenate([y, ltruth[m]])
-            w = np.concatenate([w, lweights])
-            g = np.vstack([g, groups[owner]])
-            floor = np.concatenate([floor, np.full(owner.size, LAYER_FLOORS[m])])
+            keep = ~np.isnan(ltruth[m])
+            x = np.vstack([x, lmats[m][keep]])
+            y = np.concatenate([y, ltruth[m][keep]])
+            w = np.concatenate([w, lweights[keep]])
+            g = np.vstack([g, groups[owner[keep]]])
+            floor = np.concatenate([floor, np.full(int(keep.sum()), LAYER_FLOORS[m])])
         c, mult = _log_fit(x, y, floor, prior, sigma, w, g)
         coef[m] = {n: float(v) for n, v in zip(names, c)}
         for j, gname in enumerate(TOOL_GROUPS):
