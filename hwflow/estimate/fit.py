@@ -46,6 +46,7 @@ METRIC_ORDER = ("lut", "ff", "dsp", "bram_18k", "latency", "ii")
 
 HYPER_GRID: dict[str, Sequence[float]] = {
     "dsp_min_bits": (6, 8, 10, 12),
+    "dsp_sum_bits": (16, 18, 20, 22, 24),
     "res_pixel_overhead": (5, 7, 9, 11),
     "fifo_bram_depth": (16, 32, 64),
     "rom_bram_bits": (512, 1024, 4096),
@@ -55,6 +56,7 @@ HYPER_GRID: dict[str, Sequence[float]] = {
 # Which metrics judge each hyperparameter during the grid search.
 HYPER_METRICS = {
     "dsp_min_bits": ("dsp", "lut"),
+    "dsp_sum_bits": ("dsp", "lut"),
     "res_pixel_overhead": ("ii", "latency"),
     "fifo_bram_depth": ("bram_18k",),
     "rom_bram_bits": ("bram_18k",),

@@ -93,7 +93,8 @@ PRIORS: dict[str, dict[str, float]] = {
 
 #: Hyperparameters (chosen on the training folds by grid search, not by least squares).
 DEFAULT_HYPER: dict[str, float] = {
-    "dsp_min_bits": 10,  # a product whose narrower operand is below this goes to LUTs (auto mode)
+    "dsp_min_bits": 10,  # a shared multiplier whose wider operand is below this goes to LUTs (auto mode)
+    "dsp_sum_bits": 20,  # a constant product of fewer constant + data bits than this goes to LUTs
     "res_pixel_overhead": 9,  # extra cycles per pixel of a resource-strategy streaming kernel
     "fifo_bram_depth": 32,  # io_stream FIFOs deeper than this are built from BRAM
     "rom_bram_bits": 1024,  # weight memories (resource strategy) of at least this many bits go to BRAM
@@ -178,29 +179,41 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         m = spec.n_multipliers
         nnz_total = spec.kernel_nonzero * spec.parallel_pixels
         const = spec.strategy == "latency" and m >= nnz_total  # each multiplier sees one fixed weight
+        # RF > 1, but the multiplier_limit is not binding: only the products whose constant has
+        # three or more signed digits need a multiplier, and there are no more of them than
+        # multipliers allowed - each is bound as a constant product, none shared (a 274x8 layer
+        # at RF 2: 122 such products, 119 DSPs reported, not the limit's 634). The rest of the
+        # layer keeps its RF schedule (held inputs, multiplexers).
+        real_const = (not const and spec.strategy == "latency" and spec.w_other is not None
+                      and m >= max(0, spec.w_other - (spec.w_two or 0)) * spec.parallel_pixels)
         if ctx.mul_impl == "fabric":
             dspable = False
         elif ctx.mul_impl == "dsp":
             dspable = True
         else:
-            # A constant product goes to LUTs when the narrower operand is narrow; a shared
-            # (non-constant) multiplier is a general one, bound to a DSP once the wider operand
-            # is wide, unless the narrower is only a few bits.
-            dspable = (min(w, a) >= hyper["dsp_min_bits"] if const
+            # A constant product goes to a DSP when the product is wide (constant + data bits:
+            # 9-10-bit weights times 12-19-bit data are bound to DSPs, 8-9 bits times 8-9 bits
+            # are not); a shared (non-constant) multiplier is a general one, bound to a DSP
+            # once the wider operand is wide, unless the narrower is only a few bits.
+            dspable = (w + a >= hyper["dsp_sum_bits"] if const or real_const
                        else max(w, a) >= hyper["dsp_min_bits"] and min(w, a) >= 4)
         dpm = dsps_per_multiplier(w, a, ctx.family)
-        m_keep, m_other, m_dsp, w_eff = m, m, m, float(w)
+        # Without weight values a constant's signed digits are those of a random w-bit number:
+        # about w / 3 in canonical signed-digit form.
+        m_keep, m_other, m_dsp, w_eff = m, m, m, min(float(w), 1.5 * max(1.0, w / 3.0))
         if const and spec.w_other is not None and spec.kernel_nonzero:
             # Weight-aware: constants quantized to 0 vanish, powers of two are shifts (no
             # multiplier), two-signed-digit constants are one adder (no DSP); the rest cost
             # about their signed digits in a shift-and-add, or a DSP.
-            ratio = m / max(1, spec.kernel_nonzero)
+            ratio = float(spec.parallel_pixels)  # the same constants at every pixel in parallel
             m_other = min(m, spec.w_other * ratio)
             m_dsp = min(m, max(0, spec.w_other - (spec.w_two or 0)) * ratio)
             m_keep = min(m, (spec.w_other + (spec.w_pow2 or 0)) * ratio)
             w_eff = min(float(w), 1.5 * (spec.w_csd or 1.0))
+        if real_const:
+            m_dsp = max(0, spec.w_other - (spec.w_two or 0)) * float(spec.parallel_pixels)
         if dspable:
-            add("dsp_const" if const else "dsp_shared", (m_dsp if const else m) * dpm)
+            add("dsp_const" if const or real_const else "dsp_shared", (m_dsp if const or real_const else m) * dpm)
         if const:
             # Constant-weight products: shift-and-add in LUTs unless bound to a DSP; where DSPs
             # are allowed HLS keeps only part of them (small / power-of-two weights) in fabric.

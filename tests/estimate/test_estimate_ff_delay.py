@@ -75,3 +75,27 @@ def test_a_layer_shorter_than_the_clock_period_has_no_register_stage_of_its_own(
     fast = _tool_features(_dense(), 5.0, "vivado_hls")
     assert 0.0 < slow["lat_layer"] < 1.0  # chained with its neighbours at a 25 ns clock
     assert fast["lat_layer"] == 1.0
+
+
+def test_dsp_binding_follows_the_product_width_and_the_real_constants():
+    from hwflow.estimate import estimate_layers
+
+    def dense(w, a, rf=1, other=200, two=80):
+        n_in, n_out = 32, 16
+        return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=n_in, n_out=n_out, reuse_factor=rf,
+                         strategy="latency", io_type="io_parallel", weight_bits=w, input_bits=a, accum_bits=24,
+                         result_bits=16, n_weights=n_in * n_out, n_nonzero=other + 40, w_zero=n_in * n_out - other - 40,
+                         w_pow2=40, w_other=other, w_two=two, w_csd=2.5)
+
+    def dsp(spec):
+        return estimate_layers([spec], part="xcvu9p-flga2104-2-e", clock_ns=5, tool="vitis_hls",
+                               tool_version="2023.2")["resources"]["dsp"]
+
+    # 9-bit constants times 16-bit data: the products with >= 3 signed digits (200 - 80) are DSPs
+    wide = dsp(dense(9, 16))
+    assert 90 <= wide <= 160
+    # 9 x 9 bits: a narrow product stays in LUTs
+    assert dsp(dense(9, 9)) < 0.1 * wide
+    # RF 2 whose multiplier limit (256 + ...) exceeds the 120 real constants: still one DSP per
+    # real constant, not one per allowed multiplier
+    assert abs(dsp(dense(9, 16, rf=2)) - wide) <= 0.15 * wide
