@@ -85,6 +85,15 @@ def text_lines(est: dict[str, Any], label: str) -> list[str]:
         lines.append("  " + note.replace("incomplete:", "INCOMPLETE:", 1) + (f": {names}" if names else ""))
     for reason in est.get("out_of_domain") or []:
         lines.append(f"  outside the calibration data: {reason}" + (" (interval widened)" if iv else ""))
+    proj = est.get("project") or {}
+    if proj.get("tool"):
+        src = proj.get("tool_source")
+        where = {"argument": "as given", "backend": "from the hls4ml backend", "default": "assumed"}.get(
+            src, f"from {src}" if src else "")
+        lines.append(f"  as {proj['tool'].replace('_', ' ').title().replace('Hls', 'HLS')}"
+                     + (f" {proj['tool_version']}" if proj.get("tool_version") else "")
+                     + (f" ({where})" if where else "")
+                     + f", part {est.get('part') or 'unknown'}, clock {_n(est.get('clock_ns'))} ns")
     cal = est.get("calibration") or {}
     if cal:
         lines.append(f"  calibration: {cal.get('name')} ({cal.get('designs')} designs, "

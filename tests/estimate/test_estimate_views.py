@@ -63,6 +63,7 @@ def test_cli_estimate_project_text_and_recalibrate_exit_codes(tmp_path, monkeypa
     assert main(["estimate", "--project", str(tmp_path / "prj")]) == 0
     out = capsys.readouterr().out
     assert "80 % interval: LUT" in out and "calibration: shipped" in out and "INCOMPLETE" not in out
+    assert "as Vivado HLS (assumed), part" in out  # which tool's figures, and why (no backend named)
     monkeypatch.setenv("HWFLOW_CACHE", str(tmp_path / "cache"))
     assert main(["estimate", "--recalibrate"]) == 2
     assert "hwflow synth" in capsys.readouterr().err
