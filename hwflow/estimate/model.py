@@ -30,6 +30,7 @@ from .schedule import (
     _bits,
     _parallel_elems,
     _table_lookups,
+    as_built,
     layer_ii,
     pipeline_stages,
     rnn_copies,
@@ -122,6 +123,7 @@ def fifo_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dic
 
 def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
     """Every feature value one layer contributes (all metrics), from its LayerSpec alone."""
+    spec = as_built(spec)
     f: dict[str, float] = {}
     w = _bits(spec.weight_bits)
     a = _bits(spec.input_bits)

@@ -93,7 +93,7 @@ def rnn_parts(spec: LayerSpec) -> list[LayerSpec]:
                          n_in=n_tanh, n_out=n_tanh, **base))
     n_prod = {"gru": 3, "lstm": 3}.get(spec.op or "", 0) * n
     if n_prod:
-        prod = dict(base, strategy="resource", reuse_factor=1)
+        prod = dict(base, strategy="resource", reuse_factor=1, notes=[VARIABLE_OPERANDS])
         parts.append(replace(spec, name=f"{spec.name}.products", kind="dense", op=None, n_in=1, n_out=n_prod,
                              n_weights=n_prod, **prod))
     return parts
@@ -121,8 +121,24 @@ def rnn_copies(spec: LayerSpec) -> int:
     return 1
 
 
+#: Marks an RNN cell's element-wise state products: both operands vary, nothing folds.
+VARIABLE_OPERANDS = "variable operands"
+
+
+def as_built(spec: LayerSpec) -> LayerSpec:
+    """The layer as HLS builds it: the resource strategy at reuse factor 1 reads every weight
+    at a constant index of its (fully reshaped) weight array in a one-iteration loop, so the
+    weights fold into constant products exactly as in the latency strategy - no weight memory,
+    no operand multiplexers, no shared multiplier pipelines."""
+    if (spec.has_weights and spec.strategy == "resource" and spec.reuse_factor <= 1
+            and VARIABLE_OPERANDS not in spec.notes):
+        return replace(spec, strategy="latency")
+    return spec
+
+
 def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
     """Cycles between successive inputs of one layer (its stage interval)."""
+    spec = as_built(spec)
     if spec.kind == "rnn":
         per_step = max(layer_ii(p, ctx, hyper) for p in rnn_parts(spec))
         if rnn_copies(spec) > 1:

@@ -174,3 +174,19 @@ def test_a_static_rnn_step_waits_for_the_previous_state():
     assert 30 < step < 60
     est = estimate_layers([spec], part="xcu250-figd2104-2L-e", clock_ns=5)
     assert est["ii_cycles"] == 20 * step  # not 20 x 30: the state recurrence serialises the steps
+
+
+def test_resource_strategy_at_reuse_factor_one_is_built_like_the_latency_strategy():
+    def dense(strategy):
+        return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=32, n_out=16, reuse_factor=1,
+                         strategy=strategy, weight_bits=16, input_bits=16, accum_bits=16, result_bits=16,
+                         n_weights=512)
+
+    res = estimate_layers([dense("resource")], part="xcu250-figd2104-2L-e", clock_ns=5)
+    lat = estimate_layers([dense("latency")], part="xcu250-figd2104-2L-e", clock_ns=5)
+    assert res["resources"] == lat["resources"] and res["ii_cycles"] == lat["ii_cycles"]
+    # an RNN cell's state products keep both operands variable: they are not folded
+    from hwflow.estimate.schedule import VARIABLE_OPERANDS, as_built, rnn_parts
+
+    prods = [p for p in rnn_parts(_gru()) if p.name.endswith(".products")]
+    assert prods and VARIABLE_OPERANDS in prods[0].notes and as_built(prods[0]).strategy == "resource"
