@@ -373,16 +373,20 @@ def cross_validate(designs: Sequence[Design], *, search: bool = True,
             preds[m][test] = p[m]
         folds.append({"repo": repo, "n_test": len(test), "hyper": calib["hyper"]})
     per_metric = {m: error_summary(preds[m], truth_vector(designs, m)) for m in METRIC_ORDER}
-    per_design = []
+    return {"per_metric": per_metric, "per_design": design_rows(designs, preds), "folds": folds}
+
+
+def design_rows(designs: Sequence[Design], preds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One row per design: truth, prediction and absolute percent error per metric."""
+    rows = []
     for i, d in enumerate(designs):
-        row = {"design": d.folder, "repo": d.repo}
+        row: dict[str, Any] = {"design": d.folder, "repo": d.repo}
         for m in METRIC_ORDER:
             t = float(d.truth.get(m) or 0.0)
             p = float(preds[m][i])
-            row[m] = {"truth": t, "pred": round(p, 1),
-                      "ape": round(abs(p - t) / t * 100.0, 1) if t > 0 else None}
-        per_design.append(row)
-    return {"per_metric": per_metric, "per_design": per_design, "folds": folds}
+            row[m] = {"truth": t, "pred": round(p, 1), "ape": round(abs(p - t) / t * 100.0, 1) if t > 0 else None}
+        rows.append(row)
+    return rows
 
 
 def in_sample(designs: Sequence[Design], calib: dict[str, Any]) -> dict[str, Any]:
@@ -450,16 +454,7 @@ def external_rows(external: Sequence[Design], calib: dict[str, Any]) -> list[dic
     model that never saw their repositories."""
     if not external:
         return []
-    pred = predict_designs(external, calib)
-    rows = []
-    for i, d in enumerate(external):
-        row = {"design": d.folder, "repo": d.repo}
-        for m in METRIC_ORDER:
-            t = float(d.truth.get(m) or 0.0)
-            p = float(pred[m][i])
-            row[m] = {"truth": t, "pred": round(p, 1), "ape": round(abs(p - t) / t * 100.0, 1) if t > 0 else None}
-        rows.append(row)
-    return rows
+    return design_rows(external, predict_designs(external, calib))
 
 
 def calibration_document(designs: Sequence[Design], *, progress: Any = None, name: str = "shipped",
