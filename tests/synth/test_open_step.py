@@ -79,3 +79,30 @@ def test_synth_tool_open_unsupported_layer_exits_2(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "layer 'softmax'" in err and "hls.softmax: argmax" in err and "Traceback" not in err
+
+
+def test_the_synth_path_is_decided_once_per_run(tmp_path):
+    """Without --tool the work folder's last synthesis picks the path; an upstream step that
+    re-runs marks synth stale in the manifest mid-run, and the run must keep the choice its
+    pre-flight checked tools for (else a vendor synthesis runs with no tool and fails)."""
+    import json
+    from types import SimpleNamespace
+
+    from hwflow.synth.open import step as open_step
+
+    (tmp_path / "synth").mkdir()
+    (tmp_path / "synth" / "synth.json").write_text(json.dumps({"tool": "open", "open": {"resources": {}}}))
+
+    def manifest(status):
+        (tmp_path / "manifest.json").write_text(json.dumps({"steps": {"synth": {"status": status}}}))
+
+    def ctx():
+        return SimpleNamespace(options=SimpleNamespace(extra={}), memo={}, workdir=tmp_path,
+                               path=lambda *p: tmp_path.joinpath(*p))
+
+    manifest("complete")
+    run = ctx()
+    assert open_step.wanted(run) is True
+    manifest("stale")  # convert re-ran in the same run
+    assert open_step.wanted(run) is True
+    assert open_step.wanted(ctx()) is False  # a new run reads the folder afresh

@@ -44,7 +44,15 @@ def wanted(ctx: Any) -> bool:
     asked = _asked(ctx)
     if asked:
         return asked == TOOL
-    return _last_open(ctx) is not None
+    memo = getattr(ctx, "memo", None)
+    if isinstance(memo, dict) and "synth_open_last" in memo:
+        # decided once per run: an upstream step that re-runs marks synth stale in the manifest,
+        # and the pre-flight's choice (open tools checked) must stay the run's choice
+        return bool(memo["synth_open_last"])
+    last = _last_open(ctx) is not None
+    if isinstance(memo, dict):
+        memo["synth_open_last"] = last
+    return last
 
 
 def pipelined(ctx: Any) -> bool:
