@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from hwflow.errors import BadInput  # noqa: E402
 from hwflow.estimate import estimate_layers  # noqa: E402
 from hwflow.estimate.dataset import (  # noqa: E402
     EXTERNAL_PATH,
@@ -70,7 +71,10 @@ def derive_one(project: Path) -> tuple[dict[str, Any] | None, str | None]:
     rep_path = find_report(project)
     if rep_path is None:
         return None, "no C-synthesis report under */syn/report/"
-    report = parse_csynth(rep_path.read_text(errors="replace"), str(rep_path.name))
+    try:
+        report = parse_csynth(rep_path.read_text(errors="replace"), str(rep_path.name))
+    except BadInput as exc:  # a truncated or foreign report: skipped with the parser's reason
+        return None, f"{rep_path.relative_to(project)}: {exc}"
     truth = vendor_truth(report)
     if not truth:
         return None, f"{rep_path.name}: no HLS resources in the report"

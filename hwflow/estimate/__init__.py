@@ -205,10 +205,11 @@ def estimate_project(project_dir: str | Path, *, part: str | None = None, clock_
                      calibration: dict[str, Any] | None = None) -> dict[str, Any]:
     """Estimate an hls4ml project directory (ours or anyone's).
 
-    Part and clock come from the project (``project.tcl`` / ``build_prj.tcl`` /
-    ``hls4ml_config.yml``) unless given; the HLS tool and version from what already ran in
-    the folder (``vitis_hls.log``, a C-synthesis report's header) when something did, else
-    from the backend hls4ml wrote for.
+    Part and clock come from the arguments, else the build script (``project.tcl`` /
+    ``build_prj.tcl``), else a run already made in the folder (a C-synthesis report's
+    settings), else ``hls4ml_config.yml``; the HLS tool and version from what already ran in
+    the folder (``vitis_hls.log``, a report's header) when something did, else from the
+    backend hls4ml wrote for. Never a figure of an earlier run.
     Raises :class:`ProjectParseError` when the directory is not an hls4ml project.
     """
     layers, facts = layers_from_project(project_dir)

@@ -94,23 +94,22 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _container_arg(annotation: Any, origin: type, index: int) -> Any:
+    """Type argument ``index`` of ``origin[...]`` or ``origin[...] | None``; None otherwise."""
+    for cand in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(cand) is origin:
+            return typing.get_args(cand)[index]
+    return None
+
+
 def _list_item(annotation: Any) -> Any:
     """The item type of ``list[X]`` or ``list[X] | None``; None if not a list."""
-    if typing.get_origin(annotation) is list:
-        return typing.get_args(annotation)[0]
-    for arg in typing.get_args(annotation):
-        if typing.get_origin(arg) is list:
-            return typing.get_args(arg)[0]
-    return None
+    return _container_arg(annotation, list, 0)
 
 
 def _dict_value(annotation: Any) -> Any:
-    if typing.get_origin(annotation) is dict:
-        return typing.get_args(annotation)[1]
-    for arg in typing.get_args(annotation):
-        if typing.get_origin(arg) is dict:
-            return typing.get_args(arg)[1]
-    return None
+    """The value type of ``dict[K, V]`` or ``dict[K, V] | None``; None if not a dict."""
+    return _container_arg(annotation, dict, 1)
 
 
 def set_path(data: dict[str, Any], parts: list[str | int], value: Any, where: str) -> None:

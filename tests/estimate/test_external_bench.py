@@ -64,7 +64,12 @@ def test_derive_reads_a_project_folder_and_its_report(tmp_path):
         "<Resources><BRAM_18K>2</BRAM_18K><DSP>16</DSP><FF>3000</FF><LUT>5000</LUT><URAM>0</URAM></Resources>"
         "</AreaEstimates></profile>")
     (tmp_path / "not_a_project").mkdir()
-    doc = ext.derive([proj, tmp_path / "not_a_project"])
+    broken = tmp_path / "broken_report"
+    _write_project(broken)
+    (broken / "myproject_prj" / "solution1" / "syn" / "report").mkdir(parents=True)
+    (broken / "myproject_prj" / "solution1" / "syn" / "report" / "csynth.xml").write_text("<profile><Area")
+    doc = ext.derive([proj, tmp_path / "not_a_project", broken])
+    assert "csynth.xml" in doc["skipped"]["broken_report"]  # the parser's reason, no traceback
     assert [e["folder"] for e in doc["designs"]] == ["someones_mlp"]
     e = doc["designs"][0]
     assert e["truth"]["lut"] == 5000 and e["truth"]["latency"] == 41 and e["truth"]["ii"] == 8
