@@ -46,7 +46,7 @@ MODEL_NAME = "hwflow-analytic-v2"
 FEATURES: dict[str, tuple[str, ...]] = {
     "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
     "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
-            "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom"),
+            "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp"),
     "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
            "ff_chain", "ff_pipe_s"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
@@ -83,7 +83,7 @@ PRIORS: dict[str, dict[str, float]] = {
     "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
     "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_act": 1.0,
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
-            "lut_wrom": 1.0},
+            "lut_wrom": 1.0, "lut_layer_s": 1.0, "lut_add_dsp": 0.5},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
            "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
@@ -222,7 +222,14 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             add("lut_mul_cdsp" if dspable else "lut_mul_const", m_other * w_eff * a / 2.0)
         elif not dspable:
             add("lut_mul_fabric", m * w * a / 2.0)
-        add("lut_add", m_keep * acc)
+        if dspable and const:
+            # A DSP slice's post-adder takes the sum its product feeds (a*b + c, or the cascade
+            # of the slice before): those adders of the tree leave the fabric.
+            n_dsp_add = min(m_keep, m_dsp)
+            add("lut_add_dsp", n_dsp_add * acc)
+            add("lut_add", (m_keep - n_dsp_add) * acc)
+        else:
+            add("lut_add", m_keep * acc)
         shared_inputs = 0 if const else max(0, nnz_total - m)
         if spec.strategy == "resource":
             # Weights come from memory; each multiplier's input is picked from the RF (at most
@@ -406,6 +413,11 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # pipeline of an io_parallel design: their own coefficient (and their own Vitis HLS
         # deviation - one learnt on io_parallel designs must not carry over to streams).
         f["ff_pipe_s"] = f.pop("ff_pipe")
+    if spec.io_type == "io_stream" and "lut_layer" in f:
+        # A dataflow process has its own control (counters, FSM, stream handshakes); a layer
+        # function inside one io_parallel pipeline has next to none (a 3-element batchnorm:
+        # 56 LUT reported, where one shared coefficient gave it 445).
+        f["lut_layer_s"] = f.pop("lut_layer")
     return f
 
 
