@@ -31,6 +31,7 @@ from .schedule import (
     _parallel_elems,
     _table_lookups,
     as_built,
+    softmax_elems,
     layer_ii,
     pipeline_stages,
     rnn_copies,
@@ -317,7 +318,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # whole small network is combinational).
             f["lat_layer"] = stages
     elif spec.kind in ("activation", "softmax"):
-        par = _parallel_elems(spec, spec.n_in)
+        par = softmax_elems(spec) if spec.kind == "softmax" else _parallel_elems(spec, spec.n_in)
         add("lut_act", par * res)
         lookups = _table_lookups(spec)
         # A table-free activation (relu, linear, hard_*) is a LUT level or two (~1 ns): in a
@@ -342,7 +343,10 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # hls4ml's argmax softmax: a one-hot of the largest input, a tree of comparisons
             add("lat_softmax", math.ceil(math.log2(max(2, spec.n_in))) * frac)
         elif spec.kind == "softmax":
-            add("dsp_softmax", par * dsps_per_multiplier(tb, tb, ctx.family))
+            if ctx.mul_impl == "fabric":  # multipliers forced to fabric: 0 DSPs reported
+                add("lut_mul_fabric", par * tb * tb / 2.0)
+            else:
+                add("dsp_softmax", par * dsps_per_multiplier(tb, tb, ctx.family))
             add("lat_softmax", 1 + math.ceil(math.log2(max(2, spec.n_in))))
     elif spec.kind == "batchnorm":
         par = _parallel_elems(spec, spec.n_in)

@@ -173,8 +173,28 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
         words = _stream_words(spec)
         if spec.kind == "padding":
             words = max(words, math.ceil(spec.n_out / max(1, spec.out_pack or spec.n_chan or 1)))
+        if spec.kind == "softmax" and spec.implementation is not None:
+            # ceil(word / RF) elements per cycle (a 2704-element softmax at RF 4 on 4-wide
+            # words: 2717 cycles reported, not 676)
+            words = max(words, math.ceil(max(1, spec.n_in) / softmax_elems(spec)))
         return words
     return 1
+
+
+def softmax_elems(spec: LayerSpec) -> int:
+    """Elements a softmax works on at once. hls4ml's io_parallel softmax is pipelined without
+    regard to the reuse factor: every element has its own exp lookup and normalising product
+    (3 DSPs for 3 outputs at RF 1, 8 and 16; 16 for 16 at RF 2). The io_stream softmax
+    pipelines its loop over a stream word at II = RF: ceil(word / RF) of each (1 DSP for a
+    10-wide word at RF 16, 3 at RF 4, 10 at RF 1) - per-layer reports of 38 softmax layers."""
+    if spec.implementation is None:
+        # a config struct without an implementation field: hls4ml before the latency / stable /
+        # argmax variants, whose softmax shared its units over the reuse factor
+        return _parallel_elems(spec, spec.n_in)
+    if spec.io_type == "io_stream":
+        pack = max(1, spec.in_pack or spec.n_chan or 1)
+        return max(1, math.ceil(pack / max(1, spec.reuse_factor)))
+    return max(1, spec.n_in)
 
 
 def _table_lookups(spec: LayerSpec) -> int:
@@ -182,7 +202,9 @@ def _table_lookups(spec: LayerSpec) -> int:
     ``argmax`` softmax is a comparator tree: no table."""
     if spec.kind == "softmax" and spec.implementation == "argmax":
         return 0
-    if spec.kind == "softmax" or (spec.kind == "activation" and spec.op in (
+    if spec.kind == "softmax":
+        return softmax_elems(spec)
+    if (spec.kind == "activation" and spec.op in (
             "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
         return _parallel_elems(spec, spec.n_in)
     return 0

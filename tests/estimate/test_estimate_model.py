@@ -132,3 +132,33 @@ def test_argmax_softmax_is_a_comparator_tree_not_tables_and_multipliers():
     assert t_row["dsp"] > 0 and a_row["dsp"] == 0
     assert a_row["bram_18k"] == 0 < t_row["bram_18k"]
     assert argmax["latency_cycles"] <= table["latency_cycles"]
+
+
+def test_softmax_units_follow_hls4ml_not_the_reuse_factor_of_io_parallel():
+    """Per-layer reports: an io_parallel softmax has every element's exp lookup and product
+    whatever the RF (3 DSPs for 3 outputs at RF 1, 8 and 16); an io_stream softmax pipelines
+    its stream word at II = RF (1 DSP for a 10-wide word at RF 16, 3 at RF 4, 10 at RF 1) and
+    takes ceil(n / that) cycles; with multipliers forced to fabric it has no DSP at all."""
+    from hwflow.estimate.schedule import Context, layer_ii, softmax_elems
+    from hwflow.estimate.devices import family_of
+
+    def soft(io, rf, n=10, pack=None, impl="stable"):
+        return LayerSpec(name="sm", kind="softmax", func="nnet::softmax", n_in=n, n_out=n, op="softmax",
+                         io_type=io, reuse_factor=rf, input_bits=16, result_bits=16, table_bits=18,
+                         table_size=1024, implementation=impl, in_pack=pack, out_pack=pack)
+
+    assert [softmax_elems(soft("io_parallel", rf, n=3)) for rf in (1, 8, 16)] == [3, 3, 3]
+    assert [softmax_elems(soft("io_stream", rf, pack=10)) for rf in (1, 4, 16)] == [10, 3, 1]
+    # a config without an implementation field (hls4ml before the softmax variants) shares over RF
+    assert softmax_elems(soft("io_parallel", 5, impl=None)) == 2
+    ctx = Context(family=family_of("xc7z020clg400-1"), clock_ns=10.0, io_type="io_stream")
+    assert layer_ii(soft("io_stream", 4, n=2704, pack=4), ctx, {}) == 2704  # 2717 cycles reported
+    assert layer_ii(soft("io_stream", 1, n=2704, pack=4), ctx, {}) == 676
+
+    def dsp(io, rf, mul_impl="auto", pack=None):
+        r = estimate_layers([soft(io, rf, n=3, pack=pack)], part="xc7z020clg400-1", clock_ns=10, mul_impl=mul_impl)
+        return r["layers"][0]["dsp"]
+
+    assert dsp("io_parallel", 16) == pytest.approx(dsp("io_parallel", 1))
+    assert dsp("io_stream", 1, pack=3) > dsp("io_stream", 8, pack=3) > 0
+    assert dsp("io_parallel", 1, mul_impl="fabric") == 0
