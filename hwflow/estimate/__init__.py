@@ -75,7 +75,7 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
     p = Path(path) if path else CALIBRATION_PATH
     if p.is_file():
         return _load(str(p), p.stat().st_mtime)
-    from .model import DEFAULT_HYPER, PRIORS
+    from .catalog import DEFAULT_HYPER, PRIORS
 
     return {"model": MODEL_NAME + "-uncalibrated", "hyper": dict(DEFAULT_HYPER),
             "coef": {m: dict(v) for m, v in PRIORS.items()}, "cv": {}}

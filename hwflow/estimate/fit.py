@@ -26,18 +26,14 @@ import numpy as np
 
 from .dataset import Design
 from .interval import FLOOR, choose_levels, conformal_quantiles, interval, log_residuals
+from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups
 from .model import (
-    DEFAULT_HYPER,
-    FEATURES,
     MODEL_NAME,
-    PRIORS,
-    TOOL_GROUPS,
     design_features,
     effective_coef,
     fifo_features,
     layer_features,
     make_context,
-    tool_groups,
 )
 
 #: Floors of the relative-error weighting (a design with 0 DSPs still counts, as an absolute error).

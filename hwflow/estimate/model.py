@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
 from .devices import dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
 from .schedule import (
@@ -39,70 +40,6 @@ from .schedule import (
 )
 
 MODEL_NAME = "hwflow-analytic-v2"
-
-# Metrics the model fits linearly, and the feature names of each (documentation + order).
-# Every feature is already in the unit of its metric for a "typical" part (a LUT per
-# bit of adder, a DSP per multiplier, a cycle per pipeline stage...), so a fitted
-# coefficient near 1 means the physical picture holds and its size is readable.
-FEATURES: dict[str, tuple[str, ...]] = {
-    "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
-    "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
-            "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp"),
-    "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
-           "ff_chain", "ff_pipe_s"),
-    "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
-    "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer", "lat_chain"),
-}
-#: Vitis HLS is its own model: every coefficient of every fitted metric gets deviations
-#: (multipliers, fitted in log space with priors pulling them to 1), hierarchically: one shared
-#: by all Vitis HLS designs ("vitis_hls"), and one per version range on top of it -
-#: "vitis_hls_2020" (2020.1-2022.2) and "vitis_hls_2023" (2023.1 or newer; a Vitis project
-#: whose version is unknown is assumed current). A group is fitted only where training designs
-#: of it exist, so a range never seen in training uses what all Vitis designs share.
-TOOL_GROUPS = ("vitis_hls", "vitis_hls_2020", "vitis_hls_2023")
-
-
-def _version_tuple(v: Any) -> tuple[int, int] | None:
-    import re as _re
-
-    m = _re.search(r"(20\d\d)(?:\.(\d+))?", str(v or ""))
-    return (int(m.group(1)), int(m.group(2) or 0)) if m else None
-
-
-def tool_groups(tool: str | None, version: Any = None) -> list[str]:
-    """The coefficient groups of a design built with ``tool`` (``vitis_hls``) at ``version``."""
-    if tool != "vitis_hls":
-        return []
-    vt = _version_tuple(version)
-    return ["vitis_hls", "vitis_hls_2023" if vt is None or vt >= (2023, 0) else "vitis_hls_2020"]
-
-#: Prior coefficients: the cost of each part on a "typical" Vivado HLS build, before any fit.
-#: The calibration moves them (in log space, with a penalty that pulls toward the prior) only
-#: as far as the training designs insist, so a feature a training fold never exercises keeps
-#: its physical default instead of an arbitrary value.
-PRIORS: dict[str, dict[str, float]] = {
-    "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
-    "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_act": 1.0,
-            "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
-            "lut_wrom": 1.0, "lut_layer_s": 1.0, "lut_add_dsp": 0.5},
-    "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
-           "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0},
-    "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
-                 "bram_buffer": 1.0},
-    "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0,
-                "lat_chain": 1.0},
-}
-
-#: Hyperparameters (chosen on the training folds by grid search, not by least squares).
-DEFAULT_HYPER: dict[str, float] = {
-    "dsp_min_bits": 10,  # a shared multiplier whose wider operand is below this goes to LUTs (auto mode)
-    "dsp_sum_bits": 20,  # a constant product of fewer constant + data bits than this goes to LUTs
-    "res_pixel_overhead": 9,  # extra cycles per pixel of a resource-strategy streaming kernel
-    "fifo_bram_depth": 32,  # io_stream FIFOs deeper than this are built from BRAM
-    "rom_bram_bits": 1024,  # weight memories (resource strategy) of at least this many bits go to BRAM
-    "t_add_ns": 1.2,  # delay of one 16-bit adder level on a 7-series part (scales the adder-tree depth)
-    "usp_speed": 0.7,  # logic delay of UltraScale(+)/Versal relative to 7-series
-}
 
 
 def fifo_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
@@ -279,6 +216,12 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # RF > 1: the layer's inputs are held in registers while the RF products are made.
             n_hold = spec.kernel_mults // max(1, spec.n_filt if spec.is_conv else spec.n_out)
             add("ff_inreg", n_hold * spec.parallel_pixels * a)
+            if not real_const and not spec.is_conv:
+                # the weights a shared multiplier is fed in turn sit in registers (a 32x10
+                # layer at RF 16 / 64: 4.9-5.9 k FF for 5,120 weight bits; pruned to 80
+                # nonzero weights: 2.0 k)
+                nzw = spec.kernel_nonzero if spec.w_other is None else (spec.w_other + (spec.w_pow2 or 0))
+                add("ff_wreg", nzw * w)
         # Weight memories of the resource strategy: block_factor = M words of w bits, RF deep.
         if spec.strategy == "resource":
             rom_bits = spec.kernel_mults * w
@@ -318,7 +261,15 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # whole small network is combinational).
             f["lat_layer"] = stages
     elif spec.kind in ("activation", "softmax"):
-        par = softmax_elems(spec) if spec.kind == "softmax" else _parallel_elems(spec, spec.n_in)
+        par = _parallel_elems(spec, spec.n_in)
+        units = par
+        if spec.kind == "softmax" and spec.implementation is not None:
+            # the multipliers and tables per element (softmax_elems), but the values held and
+            # compared: every element of the vector (io_parallel, whatever the RF) or of the
+            # stream word (io_stream: 144-1,088 FF and 0.7-3.3 k LUT for 3-12-wide words at
+            # RF 1-64, in proportion to the word)
+            units = softmax_elems(spec)
+            par = spec.n_in if spec.io_type == "io_parallel" else par
         add("lut_act", par * res)
         lookups = _table_lookups(spec)
         # A table-free activation (relu, linear, hard_*) is a LUT level or two (~1 ns): in a
@@ -344,9 +295,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             add("lat_softmax", math.ceil(math.log2(max(2, spec.n_in))) * frac)
         elif spec.kind == "softmax":
             if ctx.mul_impl == "fabric":  # multipliers forced to fabric: 0 DSPs reported
-                add("lut_mul_fabric", par * tb * tb / 2.0)
+                add("lut_mul_fabric", units * tb * tb / 2.0)
             else:
-                add("dsp_softmax", par * dsps_per_multiplier(tb, tb, ctx.family))
+                add("dsp_softmax", units * dsps_per_multiplier(tb, tb, ctx.family))
             add("lat_softmax", 1 + math.ceil(math.log2(max(2, spec.n_in))))
     elif spec.kind == "batchnorm":
         par = _parallel_elems(spec, spec.n_in)
