@@ -304,10 +304,18 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         if spec.io_type == "io_parallel":
             par = max(1, math.ceil(spec.n_in / rf))
         bw = _bits(spec.weight_bits)
+        # Weight-aware (the scale values known): a scale that quantizes to 0 or +-2^k is a
+        # shift and one of two signed digits an adder, not a multiplier (QKeras alpha scales
+        # of 2.0: 0 DSPs reported; 8-bit scales, 15 of 16 two-digit: 0; 6 of 16 others: 8).
+        mul = float(par)
+        if spec.w_other is not None and spec.n_weights:
+            two = spec.w_two or 0
+            mul = par * max(0, spec.w_other - two) / float(spec.n_weights)
+            add("lut_add", par * two / float(spec.n_weights) * (a + bw))
         if ctx.mul_impl != "fabric" and min(bw, a) >= hyper["dsp_min_bits"]:
-            add("dsp_bn", par * dsps_per_multiplier(bw, a, ctx.family))
+            add("dsp_bn", mul * dsps_per_multiplier(bw, a, ctx.family))
         else:
-            add("lut_mul_fabric", par * bw * a / 2.0)
+            add("lut_mul_fabric", mul * bw * a / 2.0)
         add("lut_add", par * res)
         if spec.io_type == "io_parallel":
             # a multiply-add per element, chained with its neighbours within the clock period

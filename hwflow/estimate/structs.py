@@ -349,6 +349,9 @@ def _spec_from_config(
         spec.n_in = spec.n_out = _i(fields, "n_in", default=0) or 0
         spec.n_chan = spec.n_filt = _i(fields, "n_filt", "n_chan", default=1) or 1
         spec.multiplier_limit = _i(fields, "multiplier_limit")
+        # one scale per channel (per element where n_filt is -1 / absent)
+        spec.n_weights = spec.n_filt if spec.n_filt > 1 else spec.n_in
+        _weight_stats(spec, cfg)
     elif k == "padding":
         spec.n_chan = spec.n_filt = _i(fields, "n_chan", default=1) or 1
         spec.in_height = _i(fields, "in_height", default=1) or 1

@@ -10,7 +10,8 @@ multiplier for a product whose weight, *after quantization to the layer's
   with the number of nonzero digits of its canonical signed-digit form.
 
 Weights are matched to layers by hls4ml's index names: ``w<i>`` / ``b<i>`` are the
-weights / bias of the layer whose config struct is ``config<i>`` (``weight<i>_t``).
+weights / bias of the layer whose config struct is ``config<i>`` (``weight<i>_t``), ``s<i>`` the
+scale of a batch-norm (``scale<i>_t``).
 Files of earlier conversions that the project no longer uses are ignored, because
 only the config structs present in ``parameters.h`` (or ``layers.json``) are looked up.
 """
@@ -131,16 +132,20 @@ def attach_weight_stats(doc: dict[str, Any], weights_dir: Path) -> int:
         if not m:
             continue
         idx = m.group(1)
-        for ext in (".txt", ".h"):
-            p = weights_dir / f"w{idx}{ext}"
-            if p.is_file():
-                vals = read_values(p)
-                if vals:
-                    wt = ((cfg.get("typedefs_resolved") or {}).get("weight_t")
-                          or (doc.get("typedefs") or {}).get(f"weight{idx}_t", {}).get("resolved"))
-                    cfg["weight_stats"] = weight_stats(vals, wt)
-                    n += 1
-                break
+        # a layer's weights (w<i>, weight_t) or, for a batch-norm, its scale (s<i>, scale_t): a
+        # scale of 2.0 is a shift, as HLS builds it (0 DSPs reported for such a layer)
+        for prefix, tname in (("w", "weight"), ("s", "scale")):
+            p = next((weights_dir / f"{prefix}{idx}{ext}" for ext in (".txt", ".h")
+                      if (weights_dir / f"{prefix}{idx}{ext}").is_file()), None)
+            if p is None:
+                continue
+            vals = read_values(p)
+            if vals:
+                wt = ((cfg.get("typedefs_resolved") or {}).get(f"{tname}_t")
+                      or (doc.get("typedefs") or {}).get(f"{tname}{idx}_t", {}).get("resolved"))
+                cfg["weight_stats"] = weight_stats(vals, wt)
+                n += 1
+            break
     return n
 
 

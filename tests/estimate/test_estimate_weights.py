@@ -44,3 +44,37 @@ def test_weights_matched_by_index_and_stale_files_ignored(tmp_path):
     attach_weight_stats(doc, w)
     (spec,) = layers_from_document(doc)
     assert spec.w_zero is None and spec.w_other is None
+
+
+def test_batchnorm_scales_that_are_shifts_or_adders_use_no_dsp(tmp_path):
+    """A batch-norm's scale (``s<i>``, ``scale_t``) is a constant too: 2.0 is a shift, a value
+    of two signed digits one adder; only the others are multipliers (per-layer reports: QKeras
+    alpha scales of 2.0 with 0 DSPs; 8-bit scales, 15 of 16 two-digit, 0 DSPs)."""
+    from hwflow.estimate import estimate_layers
+
+    def doc():
+        return {"layers": [{"name": "config4", "base": "batchnorm_config",
+                            "fields": {"n_in": 4, "n_filt": -1, "io_type": "io_parallel", "reuse_factor": 1},
+                            "typedefs_resolved": {"scale_t": "ap_fixed<16,6>", "bias_t": "ap_fixed<16,6>"}}],
+                "calls": [{"func": "nnet::normalize", "template_args": ["input_t", "layer4_t", "config4"],
+                           "config": "config4", "comment": "bn"}],
+                "typedefs": {"input_t": {"resolved": "ap_fixed<16,6>"}, "layer4_t": {"resolved": "ap_fixed<16,6>"}}}
+
+    w = tmp_path / "weights"
+    w.mkdir()
+    est = {}
+    for name, values in (("shift", "2, 2, 2, 2"), ("real", "0.3172, 0.6113, 0.3330, 0.1803")):
+        (w / "s4.txt").write_text(values)
+        d = doc()
+        assert attach_weight_stats(d, w) == 1
+        (spec,) = layers_from_document(d)
+        assert spec.kind == "batchnorm" and spec.n_weights == 4
+        est[name] = (spec, estimate_layers([spec], part="xcvu9p-flga2104-2-e", clock_ns=5)["layers"][0])
+    assert est["shift"][0].w_pow2 == 4 and est["shift"][1]["dsp"] == 0
+    assert est["real"][0].w_other == 4 and est["real"][1]["dsp"] > 0
+    # a scale file of another size (a stale tensor) is ignored: every scale counted a multiplier
+    (w / "s4.txt").write_text("2, 2")
+    d = doc()
+    attach_weight_stats(d, w)
+    (spec,) = layers_from_document(d)
+    assert spec.w_other is None and estimate_layers([spec], part="xcvu9p-flga2104-2-e", clock_ns=5)["layers"][0]["dsp"] > 0
