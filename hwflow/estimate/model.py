@@ -184,6 +184,10 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # A large io_parallel output of a resource-strategy (dataflow) design is a
             # ping-pong buffer in block RAM, not a pipeline register.
             add("bram_buffer", 2 * math.ceil(outs * res / 18432.0))
+        elif spec.strategy == "resource":
+            # the resource strategy accumulates into one register per output over RF cycles:
+            # its pipeline stages carry the M multiplier operands (ff_resmul), not the outputs
+            add("ff_pipe", outs * res)
         else:
             add("ff_pipe", outs * res * stages)
         if spec.io_type == "io_stream" and spec.kind == "dense":

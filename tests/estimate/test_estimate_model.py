@@ -183,3 +183,18 @@ def test_weights_fed_in_turn_to_shared_multipliers_are_registers():
     pruned = estimate_layers([_dense(n_in=32, n_out=10, rf=16, nnz=80, io="io_stream")], part="xc7z020clg400-1",
                              clock_ns=10)
     assert full["resources"]["ff"] > pruned["resources"]["ff"]
+
+
+def test_resource_strategy_outputs_are_registered_once_not_per_stage():
+    """The resource strategy accumulates each output over RF cycles in one register; its
+    pipeline stages carry the multiplier operands (``ff_resmul``), so its output registers do
+    not grow with the stages of the multiply-add as a latency-strategy layer's do."""
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    def ff_pipe(strategy, clock):
+        spec = _dense(n_in=576, n_out=120, rf=64, strategy=strategy, bits=14)
+        ctx = make_context([spec], "xc7z007sclg225-1", clock)
+        return layer_features(spec, ctx, dict(DEFAULT_HYPER)).get("ff_pipe", 0.0)
+
+    assert ff_pipe("resource", 2.5) == ff_pipe("resource", 10.0) == 120 * 14
+    assert ff_pipe("latency", 2.5) > ff_pipe("latency", 10.0)
