@@ -149,8 +149,6 @@ def layer_rows(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[
             f = dict(layer_features(spec, ctx, hyper))
             for k, v in fifo_features(spec, ctx, hyper).items():
                 f[k] = f.get(k, 0.0) - v
-            if spec.io_type == "io_stream" and "ff_pipe" in f:
-                f["ff_pipe_s"] = f.pop("ff_pipe")
             owner.append(i)
             for m in LAYER_METRICS:
                 feats[m].append([max(0.0, f.get(n, 0.0)) for n in FEATURES[m]])
