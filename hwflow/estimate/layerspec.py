@@ -86,6 +86,10 @@ class LayerSpec:
     input_bits: int | None = None
     accum_bits: int | None = None
     result_bits: int | None = None
+    input_int: int | None = None  # integer bits of the input / result types (fixed point)
+    result_int: int | None = None
+    result_rnd: bool = False  # the result type rounds (AP_RND*) / saturates (AP_SAT*)
+    result_sat: bool = False
     table_bits: int | None = None
     table_size: int | None = None
     n_weights: int = 0
@@ -229,6 +233,7 @@ class LayerSpec:
 
 _FIXED_RE = re.compile(r"ap_u?fixed\s*<\s*(\d+)")
 _INT_RE = re.compile(r"ap_u?int\s*<\s*(\d+)")
+_FIXED_INT_RE = re.compile(r"ap_u?fixed\s*<\s*(\d+)\s*,\s*(-?\d+)")
 _ARRAY_RE = re.compile(r"nnet::array\s*<\s*(.+)\s*,\s*([^,>]+)\s*>\s*$")
 _PLAIN_BITS = {"float": 32, "double": 64, "int": 32, "unsigned": 32, "bool": 1, "char": 8, "short": 16}
 
@@ -249,6 +254,31 @@ def type_bits(type_str: str | None) -> int | None:
         return int(m.group(1))
     base = s.replace("unsigned ", "").strip()
     return _PLAIN_BITS.get(base)
+
+
+def type_int_bits(type_str: str | None) -> int | None:
+    """Integer bits of a fixed-point type (``ap_fixed<16,6>``: 6; ``ap_int<8>``: 8), else None."""
+    if not type_str:
+        return None
+    s = type_str.strip()
+    m = _ARRAY_RE.match(s)
+    if m:
+        s = m.group(1)
+    m = _FIXED_INT_RE.search(s)
+    if m:
+        return int(m.group(2))
+    m = _INT_RE.search(s)
+    return int(m.group(1)) if m else None
+
+
+def type_quant(type_str: str | None) -> tuple[bool, bool]:
+    """(rounds, saturates): whether a value converted to this type is rounded (an ``AP_RND*``
+    quantization mode, not the default truncation) and saturated (``AP_SAT*``, not the default
+    wrap-around) - each is logic on every element converted, not just wires."""
+    if not type_str:
+        return False, False
+    s = type_str.upper()
+    return "RND" in s, "SAT" in s
 
 
 def array_len(type_str: str | None) -> int | None:

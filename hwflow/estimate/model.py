@@ -31,6 +31,8 @@ from .schedule import (
     _bits,
     _parallel_elems,
     _table_lookups,
+    activation_elems,
+    quant_bits,
     as_built,
     softmax_elems,
     layer_ii,
@@ -265,7 +267,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # whole small network is combinational).
             f["lat_layer"] = stages
     elif spec.kind in ("activation", "softmax"):
-        par = _parallel_elems(spec, spec.n_in)
+        par = activation_elems(spec, ctx) if spec.kind == "activation" else _parallel_elems(spec, spec.n_in)
         units = par
         if spec.kind == "softmax" and spec.implementation is not None:
             # the multipliers and tables per element (softmax_elems), but the values held and
@@ -275,13 +277,19 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             units = softmax_elems(spec)
             par = spec.n_in if spec.io_type == "io_parallel" else par
         add("lut_act", par * res)
-        lookups = _table_lookups(spec)
+        if spec.kind == "activation" and quant_bits(spec):
+            # rounding / saturation of the result type: logic per element, on top of the relu
+            # (a 16-bit relu to 6-bit ap_ufixed<6,0,AP_RND_CONV,AP_SAT>: 56-65 LUT per element
+            # reported, against 28 for the same relu to ap_fixed<16,6>)
+            add("lut_quant", par * quant_bits(spec))
+        lookups = _table_lookups(spec, ctx)
         # A table-free activation (relu, linear, hard_*) is a LUT level or two (~1 ns): in a
         # pipelined io_parallel function HLS chains it with its neighbours and registers its
         # outputs only where a clock edge falls (a fraction 1 ns / clock of the time).
         chained = spec.io_type == "io_parallel" and not lookups
         frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns)) if chained else 1.0
-        add("ff_pipe", par * res * frac)
+        ff_par = _parallel_elems(spec, spec.n_in) if spec.kind == "activation" else par
+        add("ff_pipe", ff_par * res * frac)
         f["lat_layer"] = frac  # no stage of its own when chained
         f["ff_layer"] = 100 * frac
         f["lut_layer"] = 100 * frac
@@ -421,7 +429,9 @@ def make_context(layers: list[LayerSpec], part: str | None, clock_ns: float | No
     return Context(family=family_of(part, family), clock_ns=float(clock_ns or 5.0),
                    mul_impl=mul_impl or "auto", io_type=design_io_type(layers),
                    tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls",
-                   tool_version=str(tool_version) if tool_version else None)
+                   tool_version=str(tool_version) if tool_version else None,
+                   dataflow=design_io_type(layers) == "io_stream" or any(
+                       l.has_weights and l.strategy == "resource" for l in layers))
 
 
 def predict_linear(features: dict[str, float], coef: dict[str, float], metric: str) -> float:

@@ -42,6 +42,9 @@ class Context:
     io_type: str = "io_parallel"
     tool: str = "vivado_hls"  # vivado_hls | vitis_hls
     tool_version: str | None = None  # e.g. "2023.2" (None: unknown - the current version assumed)
+    # the top function is a dataflow of layer processes (io_stream, or a resource-strategy
+    # layer in an io_parallel design: hls4ml's pipeline-style rule), not one pipeline
+    dataflow: bool = False
 
     @property
     def vitis(self) -> bool:
@@ -58,6 +61,40 @@ def _parallel_elems(spec: LayerSpec, n: int) -> int:
     if spec.io_type == "io_stream":
         return max(1, spec.in_pack or spec.n_chan or 1)
     return max(1, math.ceil(n / max(1, spec.reuse_factor)))
+
+
+def activation_elems(spec: LayerSpec, ctx: Context) -> int:
+    """Elements an activation works on at once. In an io_parallel design whose top function is
+    one pipeline (hls4ml's "pipeline" style: no resource-strategy layer) every element of an
+    activation is unrolled whatever the reuse factor - a relu after an RF 100 dense is reported
+    at the same LUT as after the RF 1 one (3,528 LUT for the same layer in both; 36 relu layers
+    at RF 2-100 in the per-layer reports, all of them under-estimated when shared over the RF).
+    Under a dataflow top (a resource-strategy design) the activation is a process of its own,
+    sharing its units over the RF (a 6,728-element relu at RF 15,000: 8 k LUT for the whole
+    design). An io_stream activation handles one stream word per cycle."""
+    if spec.io_type == "io_parallel" and not ctx.dataflow:
+        return max(1, spec.n_in)
+    return _parallel_elems(spec, spec.n_in)
+
+
+def quant_bits(spec: LayerSpec) -> int:
+    """Bits of conversion logic per element when a layer's result type rounds or saturates
+    (QKeras ``quantized_relu`` becomes ``ap_ufixed<6,0,AP_RND_CONV,AP_SAT>``): rounding is an
+    incrementer of the result width plus the dropped fraction bits it looks at, saturation a
+    check of the dropped integer bits and a clamp of the result. Truncation and wrap-around
+    (the default modes) are wires. 0 where the widths are not known."""
+    if not (spec.result_rnd or spec.result_sat) or spec.result_bits is None or spec.input_bits is None:
+        return 0
+    if spec.input_int is None or spec.result_int is None:
+        return 0
+    res = spec.result_bits
+    in_frac, res_frac = spec.input_bits - spec.input_int, res - spec.result_int
+    bits = 0
+    if spec.result_rnd and in_frac > res_frac:  # fraction bits are dropped: round
+        bits += res + (in_frac - res_frac)
+    if spec.result_sat:  # the clamp, and the integer bits dropped
+        bits += res + max(0, spec.input_int - spec.result_int)
+    return bits
 
 
 def _stream_words(spec: LayerSpec) -> int:
@@ -197,7 +234,7 @@ def softmax_elems(spec: LayerSpec) -> int:
     return max(1, spec.n_in)
 
 
-def _table_lookups(spec: LayerSpec) -> int:
+def _table_lookups(spec: LayerSpec, ctx: Context) -> int:
     """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight. hls4ml's
     ``argmax`` softmax is a comparator tree: no table."""
     if spec.kind == "softmax" and spec.implementation == "argmax":
@@ -206,7 +243,7 @@ def _table_lookups(spec: LayerSpec) -> int:
         return softmax_elems(spec)
     if (spec.kind == "activation" and spec.op in (
             "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
-        return _parallel_elems(spec, spec.n_in)
+        return activation_elems(spec, ctx)
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .layerspec import LayerSpec, array_len, type_bits
+from .layerspec import LayerSpec, array_len, type_bits, type_int_bits, type_quant
 
 # Function name (without ``nnet::`` and fork-specific suffixes) -> (kind, op).
 _FUNC_KIND: dict[str, tuple[str, str | None]] = {
@@ -248,6 +248,9 @@ def _spec_from_config(
     spec.out_pack = array_len(out_type)
     spec.input_bits = type_bits(in_type)
     spec.result_bits = type_bits(out_type)
+    spec.input_int = type_int_bits(in_type)
+    spec.result_int = type_int_bits(out_type)
+    spec.result_rnd, spec.result_sat = type_quant(out_type)
     wt = tdr.get("weight_t") or mult_tdr.get("weight_t")
     at = tdr.get("accum_t") or mult_tdr.get("accum_t")
     bt = tdr.get("bias_t") or mult_tdr.get("bias_t")

@@ -198,3 +198,44 @@ def test_resource_strategy_outputs_are_registered_once_not_per_stage():
 
     assert ff_pipe("resource", 2.5) == ff_pipe("resource", 10.0) == 120 * 14
     assert ff_pipe("latency", 2.5) > ff_pipe("latency", 10.0)
+
+
+def test_activation_is_unrolled_in_a_pipelined_design_and_pays_for_rounding_and_saturation():
+    """Per-layer reports: a relu in a pipelined io_parallel design costs the same LUT after an RF
+    100 dense as after the RF 1 one (hls4ml's activations carry ``#pragma HLS PIPELINE`` without
+    an II); under a dataflow top (a resource-strategy layer) it shares its units over the RF.
+    A result type that rounds and saturates (QKeras quantized_relu) is logic on every element;
+    truncation and wrap-around are wires."""
+    from hwflow.estimate.layerspec import type_int_bits, type_quant
+    from hwflow.estimate.structs import layers_from_document
+
+    assert type_int_bits("ap_ufixed<6,0,AP_RND_CONV,AP_SAT>") == 0 and type_int_bits("ap_fixed<16,6>") == 6
+    assert type_int_bits("nnet::array<ap_fixed<8,3>, 4u>") == 3 and type_int_bits("ap_int<9>") == 9
+    assert type_quant("ap_ufixed<6,0,AP_RND_CONV,AP_SAT>") == (True, True)
+    assert type_quant("ap_fixed<16,6>") == (False, False) and type_quant("ap_fixed<8,3,AP_TRN,AP_WRAP>") == (False, False)
+
+    def relu_design(rf, out_type, strategy="latency"):
+        doc = {"layers": [{"name": "config2", "base": "dense_config",
+                           "fields": {"n_in": 16, "n_out": 64, "io_type": "io_parallel", "reuse_factor": rf,
+                                      "strategy": strategy, "n_zeros": 0},
+                           "typedefs_resolved": {"weight_t": "ap_fixed<8,2>", "bias_t": "ap_fixed<8,2>",
+                                                 "accum_t": "ap_fixed<16,6>"}},
+                          {"name": "relu_config3", "base": "activ_config",
+                           "fields": {"n_in": 64, "io_type": "io_parallel", "reuse_factor": rf}}],
+               "calls": [{"func": "nnet::dense", "template_args": ["input_t", "layer2_t", "config2"],
+                          "config": "config2", "comment": "fc1"},
+                         {"func": "nnet::relu", "template_args": ["layer2_t", "layer3_t", "relu_config3"],
+                          "config": "relu_config3", "comment": "relu1"}],
+               "typedefs": {"input_t": {"resolved": "ap_fixed<16,6>"}, "layer2_t": {"resolved": "ap_fixed<16,6>"},
+                            "layer3_t": {"resolved": out_type}}}
+        layers = layers_from_document(doc)
+        assert layers[1].kind == "activation" and layers[1].input_int == 6
+        r = estimate_layers(layers, part="xcu250-figd2104-2L-e", clock_ns=5, tool="vitis_hls")
+        return r["layers"][1]["lut"]
+
+    plain = "ap_fixed<16,6>"
+    assert relu_design(100, plain) == pytest.approx(relu_design(1, plain))
+    assert relu_design(100, plain, strategy="resource") < relu_design(1, plain) / 10
+    # 6-bit rounded and saturated result: more logic than the 16-bit plain one
+    assert relu_design(1, "ap_ufixed<6,0,AP_RND_CONV,AP_SAT>") > relu_design(1, plain)
+    assert relu_design(1, "ap_ufixed<6,0>") < relu_design(1, plain)
