@@ -238,18 +238,19 @@ _ARRAY_RE = re.compile(r"nnet::array\s*<\s*(.+)\s*,\s*([^,>]+)\s*>\s*$")
 _PLAIN_BITS = {"float": 32, "double": 64, "int": 32, "unsigned": 32, "bool": 1, "char": 8, "short": 16}
 
 
+def _element_type(type_str: str) -> str:
+    """The element type of an io_stream word (``nnet::array<T, N>`` -> T), else the type itself."""
+    s = type_str.strip()
+    m = _ARRAY_RE.match(s)
+    return m.group(1) if m else s
+
+
 def type_bits(type_str: str | None) -> int | None:
     """Width in bits of a C++ type as hls4ml writes it (``ap_fixed<16,6>``, ``nnet::array<...>``)."""
     if not type_str:
         return None
-    s = type_str.strip()
-    m = _ARRAY_RE.match(s)
-    if m:
-        s = m.group(1)
-    m = _FIXED_RE.search(s)
-    if m:
-        return int(m.group(1))
-    m = _INT_RE.search(s)
+    s = _element_type(type_str)
+    m = _FIXED_RE.search(s) or _INT_RE.search(s)
     if m:
         return int(m.group(1))
     base = s.replace("unsigned ", "").strip()
@@ -260,10 +261,7 @@ def type_int_bits(type_str: str | None) -> int | None:
     """Integer bits of a fixed-point type (``ap_fixed<16,6>``: 6; ``ap_int<8>``: 8), else None."""
     if not type_str:
         return None
-    s = type_str.strip()
-    m = _ARRAY_RE.match(s)
-    if m:
-        s = m.group(1)
+    s = _element_type(type_str)
     m = _FIXED_INT_RE.search(s)
     if m:
         return int(m.group(2))
