@@ -67,8 +67,8 @@ def activation_elems(spec: LayerSpec, ctx: Context) -> int:
     """Elements an activation works on at once. In an io_parallel design whose top function is
     one pipeline (hls4ml's "pipeline" style: no resource-strategy layer) every element of an
     activation is unrolled whatever the reuse factor - a relu after an RF 100 dense is reported
-    at the same LUT as after the RF 1 one (3,528 LUT for the same layer in both; 36 relu layers
-    at RF 2-100 in the per-layer reports, all of them under-estimated when shared over the RF).
+    at the same LUT as after the RF 1 one (3,528 LUT for the same layer in both; of 35 relu layers
+    at RF 2-100 in the per-layer reports, 30 were under-estimated when shared over the RF).
     Under a dataflow top (a resource-strategy design) the activation is a process of its own,
     sharing its units over the RF (a 6,728-element relu at RF 15,000: 8 k LUT for the whole
     design). An io_stream activation handles one stream word per cycle."""
