@@ -430,12 +430,16 @@ def design_io_type(layers: Iterable[LayerSpec]) -> str:
 def make_context(layers: list[LayerSpec], part: str | None, clock_ns: float | None,
                  mul_impl: str = "auto", family: str | None = None, tool: str | None = None,
                  tool_version: str | None = None) -> Context:
+    io_type = design_io_type(layers)
+    # hls4ml's pipeline style: a dataflow top for io_stream and for any resource-strategy layer
+    # (recurrent ones included); convolutions split into several partitions, which hls4ml 1.x
+    # also builds as a dataflow, are left out - no calibration design tells the two apart
+    dataflow = io_type == "io_stream" or any(
+        l.strategy == "resource" and (l.has_weights or l.kind == "rnn") for l in layers)
     return Context(family=family_of(part, family), clock_ns=float(clock_ns or 5.0),
-                   mul_impl=mul_impl or "auto", io_type=design_io_type(layers),
+                   mul_impl=mul_impl or "auto", io_type=io_type,
                    tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls",
-                   tool_version=str(tool_version) if tool_version else None,
-                   dataflow=design_io_type(layers) == "io_stream" or any(
-                       l.has_weights and l.strategy == "resource" for l in layers))
+                   tool_version=str(tool_version) if tool_version else None, dataflow=dataflow)
 
 
 def predict_linear(features: dict[str, float], coef: dict[str, float], metric: str) -> float:

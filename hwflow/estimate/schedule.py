@@ -43,7 +43,7 @@ class Context:
     tool: str = "vivado_hls"  # vivado_hls | vitis_hls
     tool_version: str | None = None  # e.g. "2023.2" (None: unknown - the current version assumed)
     # the top function is a dataflow of layer processes (io_stream, or a resource-strategy
-    # layer in an io_parallel design: hls4ml's pipeline-style rule), not one pipeline
+    # layer in an io_parallel design - see make_context), not one pipeline
     dataflow: bool = False
 
     @property

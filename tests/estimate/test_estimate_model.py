@@ -233,6 +233,11 @@ def test_activation_is_unrolled_in_a_pipelined_design_and_pays_for_rounding_and_
         r = estimate_layers(layers, part="xcu250-figd2104-2L-e", clock_ns=5, tool="vitis_hls")
         return r["layers"][1]["lut"]
 
+    from hwflow.estimate.model import make_context
+
+    gru = LayerSpec(name="gru", kind="rnn", op="gru", n_state=8, n_in=4, strategy="resource", reuse_factor=4)
+    assert make_context([gru], "xcu250-figd2104-2L-e", 5).dataflow  # any resource layer, RNNs too
+    assert not make_context([_dense(rf=4)], "xcu250-figd2104-2L-e", 5).dataflow
     plain = "ap_fixed<16,6>"
     assert relu_design(100, plain) == pytest.approx(relu_design(1, plain))
     assert relu_design(100, plain, strategy="resource") < relu_design(1, plain) / 10
