@@ -97,7 +97,8 @@ def calibration_key() -> str:
 def _kind_label(u: dict[str, Any]) -> str:
     """A readable name of an unmodelled layer type (``nnet::gru_stack`` -> ``GRU``)."""
     f = str(u.get("func") or u.get("kind") or "unknown").split("::")[-1]
-    for key, label in (("gru", "GRU"), ("lstm", "LSTM"), ("simple_rnn", "SimpleRNN"), ("einsum", "EinsumDense")):
+    for key, label in (("gru", "GRU"), ("lstm", "LSTM"), ("simple_rnn", "SimpleRNN"), ("einsum_dense", "EinsumDense"),
+                       ("einsum", "Einsum")):
         if key in f.lower():
             return label
     return f

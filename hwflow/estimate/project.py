@@ -221,7 +221,7 @@ def parse_calls(cpp: str, struct_names: set[str]) -> list[dict[str, Any]]:
     return calls
 
 
-_DA_FUNC_RE = re.compile(r"void\s+(dense_da_\d+)\s*\(\s*\w+\s+\w+\[(\d+)\]\s*,\s*\w+\s+\w+\[(\d+)\]\s*\)")
+_DA_FUNC_RE = re.compile(r"void\s+(dense_da_\d+|einsum_\d+_da_\d+_of_\d+)\s*\(\s*\w+\s+\w+\[(\d+)\]\s*,\s*\w+\s+\w+\[(\d+)\]\s*\)")
 _DA_ADD_RE = re.compile(r"ap_u?fixed<\s*(\d+)\s*,\s*-?\d+\s*>\s+v\d+\s*=\s*([^;]*?[+-][^;]*);\s*//\s*([\d.]+)")
 _DA_SHIFT_RE = re.compile(r"bit_shift<\s*(-?\d+)\s*>")
 

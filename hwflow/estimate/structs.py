@@ -16,7 +16,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .einsum import einsum_dense_spec
 from .layerspec import LayerSpec, array_len, type_bits, type_int_bits, type_quant
+from .structfields import copy_weight_stats as _weight_stats
+from .structfields import int_field as _i
 
 # Function name (without ``nnet::`` and fork-specific suffixes) -> (kind, op).
 _FUNC_KIND: dict[str, tuple[str, str | None]] = {
@@ -139,26 +142,6 @@ def _global_type(doc: dict[str, Any], *names: str) -> str | None:
         if t:
             return t
     return None
-
-
-def _i(fields: dict[str, Any], *keys: str, default: int | None = None) -> int | None:
-    for k in keys:
-        v = fields.get(k)
-        if isinstance(v, bool):
-            return int(v)
-        if isinstance(v, (int, float)):
-            return int(v)
-    return default
-
-
-def _weight_stats(spec: LayerSpec, cfg: dict[str, Any] | None) -> None:
-    """Copy weight-aware counts (``weight_stats`` of the config struct) when they match the layer."""
-    ws = (cfg or {}).get("weight_stats") or {}
-    if not ws or int(ws.get("n") or 0) != spec.n_weights:
-        return  # no values, or a tensor of another shape (stale file): ignore
-    spec.w_zero, spec.w_pow2, spec.w_other = int(ws["zero"]), int(ws["pow2"]), int(ws["other"])
-    spec.w_csd = float(ws.get("csd_mean") or 0.0)
-    spec.w_two = int(ws["two_digit"]) if "two_digit" in ws else None
 
 
 def _rnn_fields(spec: LayerSpec, cfgs: dict[str, dict[str, Any]], cfg: dict[str, Any] | None,
@@ -433,6 +416,10 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
                 static = outer.get("use_static")
                 spec.rnn_static = bool(static) if static is not None else True
                 specs.append(spec)
+            continue
+        if fname == "einsum_dense":
+            base = _spec_from_config(doc, cfgs, cfg, "unknown", None, func, name, in_t, out_t)
+            specs.append(einsum_dense_spec(doc, cfgs, cfg, base))
             continue
         da = (doc.get("da_kernels") or {}).get(fname)
         if da is not None:
