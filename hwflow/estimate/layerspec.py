@@ -38,6 +38,7 @@ KNOWN_KINDS = (
     "activation",
     "softmax",
     "batchnorm",
+    "layernorm",
     "padding",
     "merge",
     "concat",

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
+from .composite import layernorm_features, multiply_features
 from .devices import dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
 from .schedule import (
@@ -111,6 +112,8 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             for k, v in p.items():
                 add(k, v * spec.n_timesteps if k.startswith("lat_") else (0.0 if p is slow else v * copies))
         return f
+    if spec.kind == "layernorm":
+        return layernorm_features(spec, ctx, hyper)
     add("lut_layer", 100)
     add("ff_layer", 100)
     add("lat_layer", 1)
@@ -366,6 +369,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
     else:  # padding, merge, concat, clone, reshape, resize, slice: wiring + a little control
         par = _parallel_elems(spec, spec.n_out)
         add("lut_act", par * res / 2.0)
+        if spec.kind == "merge" and spec.op == "multiply":  # a product per element, not wiring
+            for k, v in multiply_features(spec, ctx, hyper, par).items():
+                add(k, v)
         if spec.io_type == "io_parallel":  # wiring (an adder for add/subtract) inside the pipeline
             frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns))
             add("lat_depth", frac)

@@ -53,6 +53,7 @@ _FUNC_KIND: dict[str, tuple[str, str | None]] = {
     "softmax": ("softmax", "softmax"),
     "normalize": ("batchnorm", None),
     "batchnorm": ("batchnorm", None),
+    "layernormalize": ("layernorm", None),
     "zeropad1d_cl": ("padding", None),
     "zeropad2d_cl": ("padding", None),
     "cropping1d_cl": ("padding", None),
@@ -242,7 +243,7 @@ def _spec_from_config(
         wt = wt or _global_type(doc, "weight_default_t", "model_default_t")
         bt = bt or _global_type(doc, "bias_default_t", "model_default_t")
         at = at or _global_type(doc, "accum_default_t", "model_default_t")
-    if spec.kind == "batchnorm":
+    if spec.kind in ("batchnorm", "layernorm"):
         wt = tdr.get("scale_t") or wt
     spec.weight_bits = type_bits(wt)
     spec.bias_bits = type_bits(bt)
@@ -337,6 +338,12 @@ def _spec_from_config(
         spec.multiplier_limit = _i(fields, "multiplier_limit")
         # one scale per channel (per element where n_filt is -1 / absent)
         spec.n_weights = spec.n_filt if spec.n_filt > 1 else spec.n_in
+        _weight_stats(spec, cfg)
+    elif k == "layernorm":
+        # hls4ml's LayerNormalization over the last axis of (seq_len, dim): one scale per dim
+        spec.n_in = spec.n_out = _i(fields, "n_in", default=0) or 0
+        spec.in_width = spec.out_width = max(1, _i(fields, "seq_len", default=1) or 1)
+        spec.n_chan = spec.n_filt = spec.n_weights = max(1, spec.n_in // spec.in_width)
         _weight_stats(spec, cfg)
     elif k == "padding":
         spec.n_chan = spec.n_filt = _i(fields, "n_chan", default=1) or 1
@@ -459,6 +466,8 @@ def _kind_from_base(base: str, cfg: dict[str, Any]) -> tuple[str, str | None]:
         return "pooling2d", None
     if base == "batchnorm_config":
         return "batchnorm", None
+    if base == "layernorm_config":
+        return "layernorm", None
     if base in ("padding1d_config", "padding2d_config"):
         return "padding", None
     if base == "activ_config":
