@@ -76,7 +76,10 @@ def test_second_run_is_served_from_cache(tiny, capsys):
     assert rc == 0
     for step in ("train", "convert", "emulate"):
         assert f"[{step}] up to date (cached" in out
-    assert dt < 0.2 * tiny["first_s"], (dt, tiny["first_s"])
+    # a rerun that did the work again takes about as long as the first run; a cached one pays
+    # only the start-up and the hashing (0.3-0.9 s against a 4 s first run, depending on the
+    # machine's load): half the first run's time separates the two without timing flakiness
+    assert dt < 0.5 * tiny["first_s"], (dt, tiny["first_s"])
 
 
 def test_interrupted_step_is_redone_and_earlier_steps_kept(tiny, capsys):
