@@ -48,6 +48,7 @@ HYPER_GRID: dict[str, Sequence[float]] = {
     "rom_bram_bits": (512, 1024, 4096),
     "t_add_ns": (0.3, 0.6, 1.2, 2.4),
     "usp_speed": (0.35, 0.5, 0.7, 1.0),
+    "vitis_stream_ii": (1, 2, 3),
 }
 # Which metrics judge each hyperparameter during the grid search.
 HYPER_METRICS = {
@@ -58,6 +59,7 @@ HYPER_METRICS = {
     "rom_bram_bits": ("bram_18k",),
     "t_add_ns": ("latency", "ff"),
     "usp_speed": ("latency", "ff"),
+    "vitis_stream_ii": ("ii", "latency"),
 }
 
 #: Designs left out of fitting and scoring, with the reason (stated in the bench output).

@@ -203,6 +203,8 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
         ii = int(per_kernel * steps)
         if spec.io_type == "io_stream" and spec.kind == "dense":
             ii = max(ii, _stream_words(spec))
+        if ctx.vitis and spec.io_type == "io_stream" and spec.is_conv:
+            ii = max(ii, int(steps * hyper.get("vitis_stream_ii", 1)))
         return max(1, ii)
     if spec.io_type == "io_stream" and spec.kind in (
             "activation", "softmax", "batchnorm", "pooling1d", "pooling2d", "global_pooling1d",
@@ -214,6 +216,8 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
             # ceil(word / RF) elements per cycle (a 2704-element softmax at RF 4 on 4-wide
             # words: 2717 cycles reported, not 676)
             words = max(words, math.ceil(max(1, spec.n_in) / softmax_elems(spec)))
+        if ctx.vitis and spec.kind in ("pooling1d", "pooling2d", "padding"):
+            words = int(words * hyper.get("vitis_stream_ii", 1))
         return words
     return 1
 

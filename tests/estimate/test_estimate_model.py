@@ -63,9 +63,34 @@ def test_stream_conv_interval_counts_pixels():
                      out_height=26, out_width=26, n_filt=4, filt_height=3, filt_width=3, reuse_factor=1,
                      io_type="io_stream", weight_bits=16, input_bits=16, accum_bits=16, result_bits=16,
                      n_in=784, n_out=2704, n_weights=36, out_pack=4)
-    r = estimate_layers([conv], part="xc7z020clg400-1", clock_ns=10)
+    r = estimate_layers([conv], part="xc7z020clg400-1", clock_ns=10, tool="vivado_hls")
     assert r["ii_cycles"] == 784
     assert r["latency_cycles"] >= 784
+
+
+def test_vitis_stream_convolution_and_pooling_take_the_calibrated_cycles_per_pixel():
+    """Vitis HLS does not reach one pixel per cycle in hls4ml's streaming convolutions and
+    pooling (the 2023.2 LeNet of the fixtures: 3 cycles per pixel in its first convolution, 2 in
+    its pooling; hls4ml PR 1141): the cycles per pixel are a hyperparameter chosen on the
+    calibration designs, 1 for Vivado HLS."""
+    from hwflow.estimate import load_calibration
+
+    per_pixel = load_calibration()["hyper"]["vitis_stream_ii"]
+    assert per_pixel > 1  # what the fixtures' Vitis HLS stream design says
+    conv = LayerSpec(name="c", kind="conv2d", func="nnet::conv_2d_cl", in_height=28, in_width=28, n_chan=1,
+                     out_height=24, out_width=24, n_filt=6, filt_height=5, filt_width=5, reuse_factor=1,
+                     io_type="io_stream", weight_bits=8, input_bits=8, accum_bits=22, result_bits=22,
+                     n_in=784, n_out=3456, n_weights=150, out_pack=6)
+    pool = LayerSpec(name="p", kind="pooling2d", func="nnet::pooling2d_cl", in_height=24, in_width=24, n_chan=6,
+                     n_filt=6, out_height=12, out_width=12, filt_height=2, filt_width=2, io_type="io_stream",
+                     input_bits=8, result_bits=8, n_in=3456, n_out=864, in_pack=6, out_pack=6)
+    for layers, pixels in (([conv], 784), ([pool], 576)):
+        vitis = estimate_layers(layers, part="xczu9eg-ffvb1156-2-e", clock_ns=5, tool="vitis_hls",
+                                tool_version="2023.2")
+        vivado = estimate_layers(layers, part="xczu9eg-ffvb1156-2-e", clock_ns=5, tool="vivado_hls")
+        assert vivado["ii_cycles"] == pixels
+        assert vitis["ii_cycles"] == pixels * per_pixel
+        assert vitis["latency_cycles"] > vivado["latency_cycles"]
 
 
 def test_dsp_geometry_by_family():
