@@ -39,6 +39,13 @@ def _finished_points(points_dir: Path) -> dict[str, float]:
     return out
 
 
+def _summary_counts(build: Path) -> dict[str, int]:
+    try:
+        return json.loads((build / "sweeps" / "resume_sw" / "sweep.json").read_text()).get("counts") or {}
+    except (OSError, ValueError):  # not written yet, or being replaced
+        return {}
+
+
 def test_interrupted_sweep_resumes_without_recomputing(tiny_dir):
     sweep_file = write_sweep(tiny_dir, SWEEP)
     build = tiny_dir / "build"
@@ -54,7 +61,10 @@ def test_interrupted_sweep_resumes_without_recomputing(tiny_dir):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 150
-        while not _finished_points(points_dir) and time.monotonic() < deadline and proc.poll() is None:
+        # the point's record is written first, the sweep's summary a moment later: wait for both
+        # (a kill between the two, under load, left a summary that had not yet counted the point)
+        while not (_finished_points(points_dir) and _summary_counts(build).get("ok", 0) >= 1) \
+                and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.2)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)   # the sweep and its worker, mid-flight
