@@ -13,15 +13,40 @@ from .layerspec import LayerSpec
 from .schedule import FAMILY_SPEED, T_ADD_NS, T_MULT_NS, Context, _bits
 
 
+def general_on_dsp(x: int, y: int, ctx: Context, hyper: dict[str, float]) -> bool:
+    """Whether HLS binds a general (non-constant) ``x`` by ``y``-bit multiplier to DSP slices:
+    once the wider operand is wide, unless the narrower is only a few bits (``config_op mul
+    -impl`` overrides)."""
+    if ctx.mul_impl in ("fabric", "dsp"):
+        return ctx.mul_impl == "dsp"
+    return max(x, y) >= hyper["dsp_min_bits"] and min(x, y) >= 4
+
+
 def _variable_product(f: dict[str, float], n: float, x: int, y: int, ctx: Context, hyper: dict[str, float]) -> None:
-    """``n`` products of two variables (no constant operand): a general multiplier each, on DSP
-    slices once the wider operand is wide (as a shared multiplier of a dense layer), else in LUTs."""
+    """``n`` products of two variables: a general multiplier each, on DSPs or in LUTs."""
     if n <= 0:
         return
-    if ctx.mul_impl != "fabric" and (ctx.mul_impl == "dsp" or (max(x, y) >= hyper["dsp_min_bits"] and min(x, y) >= 4)):
+    if general_on_dsp(x, y, ctx, hyper):
         f["dsp_shared"] = f.get("dsp_shared", 0.0) + n * dsps_per_multiplier(x, y, ctx.family)
     else:
         f["lut_mul_fabric"] = f.get("lut_mul_fabric", 0.0) + n * x * y / 2.0
+
+
+def scale_products(f: dict[str, float], n: float, scale_bits: int, data_bits: int, spec: LayerSpec | None,
+                   ctx: Context, hyper: dict[str, float]) -> None:
+    """``n`` products of a value by a per-channel constant scale (batch / layer normalisation).
+    Weight-aware where ``spec`` carries the scale values: a scale that quantizes to 0 or +-2^k
+    is a shift, one of two signed digits an adder, only the others a multiplier (QKeras alpha
+    scales of 2.0: 0 DSPs reported; 8-bit scales, 15 of 16 two-digit: 0; 6 of 16 others: 8)."""
+    mul = float(n)
+    if spec is not None and spec.w_other is not None and spec.n_weights:
+        two = spec.w_two or 0
+        mul = n * max(0, spec.w_other - two) / float(spec.n_weights)
+        f["lut_add"] = f.get("lut_add", 0.0) + n * two / float(spec.n_weights) * (data_bits + scale_bits)
+    if ctx.mul_impl != "fabric" and min(scale_bits, data_bits) >= hyper["dsp_min_bits"]:
+        f["dsp_bn"] = f.get("dsp_bn", 0.0) + mul * dsps_per_multiplier(scale_bits, data_bits, ctx.family)
+    else:
+        f["lut_mul_fabric"] = f.get("lut_mul_fabric", 0.0) + mul * scale_bits * data_bits / 2.0
 
 
 def multiply_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float], par: int) -> dict[str, float]:
@@ -57,15 +82,10 @@ def layernorm_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -
     # squares and the normalising product: variable x variable
     _variable_product(f, pos * dim, acc, acc, ctx, hyper)
     _variable_product(f, pos * dim, acc, tb, ctx, hyper)
-    # the scale (gamma): a constant per value - weight-aware like a batch normalisation's scale
-    scale_mults = float(dim)
-    if spec.w_other is not None and spec.n_weights:
-        scale_mults = dim * max(0, spec.w_other - (spec.w_two or 0)) / float(spec.n_weights)
-        add("lut_add", pos * dim * (spec.w_two or 0) / float(spec.n_weights) * (acc + sb))
-    if ctx.mul_impl != "fabric" and min(sb, acc) >= hyper["dsp_min_bits"]:
-        add("dsp_bn", pos * (scale_mults + 2) * dsps_per_multiplier(sb, acc, ctx.family))
-    else:
-        add("lut_mul_fabric", pos * (scale_mults + 2) * sb * acc / 2.0)
+    # the scale (gamma): a constant per value, weight-aware; and the two constant products by
+    # 1/dim (mean, variance)
+    scale_products(f, pos * dim, sb, acc, spec, ctx, hyper)
+    scale_products(f, pos * 2, sb, acc, None, ctx, hyper)
     # the 1/sqrt table: one lookup per position (a block RAM has two read ports)
     size = spec.table_size or 1024
     add("lut_table", pos * tb)

@@ -7,8 +7,9 @@ dense kernel ``C -> L1`` runs with slice ``i``'s own weights, and the result is 
 over ``L0`` positions with ``C`` input channels and ``L1 x I`` filters (each output sums ``C``
 products), which is how it is modelled. The ``l0`` loop carries ``UNROLL factor =
 parallelization_factor``, but hls4ml only accepts EinsumDense in io_parallel with the latency or
-distributed-arithmetic strategy, whose top function is one pipeline - and a pipeline unrolls
-every loop inside it - so all ``L0`` positions are built side by side.
+distributed-arithmetic strategy, and such a design's top function is one pipeline (unless
+another layer uses the resource strategy) - a pipeline unrolls every loop inside it - so all
+``L0`` positions are modelled side by side.
 
 The distributed-arithmetic variant calls one generated adder graph per slice
 (``einsum_<index>_da_<i>_of_<I>`` in ``nnet_code_gen.h``, the same form as a DA dense kernel) for

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
-from .composite import layernorm_features, multiply_features
+from .composite import general_on_dsp, layernorm_features, multiply_features, scale_products
 from .devices import dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
 from .schedule import (
@@ -131,17 +131,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # layer keeps its RF schedule (held inputs, multiplexers).
         real_const = (not const and spec.strategy == "latency" and spec.w_other is not None
                       and m >= max(0, spec.w_other - (spec.w_two or 0)) * spec.parallel_pixels)
-        if ctx.mul_impl == "fabric":
-            dspable = False
-        elif ctx.mul_impl == "dsp":
-            dspable = True
-        else:
+        if const or real_const:
             # A constant product goes to a DSP when the product is wide (constant + data bits:
             # 9-10-bit weights times 12-19-bit data are bound to DSPs, 8-9 bits times 8-9 bits
-            # are not); a shared (non-constant) multiplier is a general one, bound to a DSP
-            # once the wider operand is wide, unless the narrower is only a few bits.
-            dspable = (w + a >= hyper["dsp_sum_bits"] if const or real_const
-                       else max(w, a) >= hyper["dsp_min_bits"] and min(w, a) >= 4)
+            # are not); a shared (non-constant) multiplier is a general one (general_on_dsp).
+            dspable = ctx.mul_impl == "dsp" or (ctx.mul_impl != "fabric" and w + a >= hyper["dsp_sum_bits"])
+        else:
+            dspable = general_on_dsp(w, a, ctx, hyper)
         dpm = dsps_per_multiplier(w, a, ctx.family)
         # Without weight values a constant's signed digits are those of a random w-bit number:
         # about w / 3 in canonical signed-digit form.
@@ -322,19 +318,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         par = _parallel_elems(spec, spec.n_in)
         if spec.io_type == "io_parallel":
             par = max(1, math.ceil(spec.n_in / rf))
-        bw = _bits(spec.weight_bits)
-        # Weight-aware (the scale values known): a scale that quantizes to 0 or +-2^k is a
-        # shift and one of two signed digits an adder, not a multiplier (QKeras alpha scales
-        # of 2.0: 0 DSPs reported; 8-bit scales, 15 of 16 two-digit: 0; 6 of 16 others: 8).
-        mul = float(par)
-        if spec.w_other is not None and spec.n_weights:
-            two = spec.w_two or 0
-            mul = par * max(0, spec.w_other - two) / float(spec.n_weights)
-            add("lut_add", par * two / float(spec.n_weights) * (a + bw))
-        if ctx.mul_impl != "fabric" and min(bw, a) >= hyper["dsp_min_bits"]:
-            add("dsp_bn", mul * dsps_per_multiplier(bw, a, ctx.family))
-        else:
-            add("lut_mul_fabric", mul * bw * a / 2.0)
+        scale_products(f, par, _bits(spec.weight_bits), a, spec, ctx, hyper)  # weight-aware
         add("lut_add", par * res)
         if spec.io_type == "io_parallel":
             # a multiply-add per element, chained with its neighbours within the clock period

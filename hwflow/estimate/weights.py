@@ -143,10 +143,10 @@ def attach_weight_stats(doc: dict[str, Any], weights_dir: Path) -> int:
             if vals:
                 # the struct's own type, a referenced kernel config's (EinsumDense: dense_conf),
                 # or the file-scope weight<i>_t
-                refs = [c for c in doc.get("layers") or []
-                        if c.get("name") in set((cfg.get("config_refs") or {}).values())]
-                wt = next((t for t in [(cfg.get("typedefs_resolved") or {}).get(f"{tname}_t")]
-                           + [(r.get("typedefs_resolved") or {}).get(f"{tname}_t") for r in refs] if t), None) \
+                refs = set((cfg.get("config_refs") or {}).values())
+                owners = [cfg] + [c for c in doc.get("layers") or [] if c.get("name") in refs]
+                types = [(c.get("typedefs_resolved") or {}).get(f"{tname}_t") for c in owners]
+                wt = next((t for t in types if t), None) \
                     or (doc.get("typedefs") or {}).get(f"{tname}{idx}_t", {}).get("resolved")
                 cfg["weight_stats"] = weight_stats(vals, wt)
                 n += 1
