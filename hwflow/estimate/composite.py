@@ -1,5 +1,6 @@
-"""Layers built from the parts the cost model already counts, without a calibration design of
-their own: hls4ml's LayerNormalization and the element-wise Multiply. Their figures use the
+"""Parts the layer models share - when a general multiplier goes to DSP slices, what a
+per-channel constant scale costs - and the layers built only from such parts, without a
+calibration design of their own: hls4ml's LayerNormalization and the element-wise Multiply. Their figures use the
 fitted cost of each part (adders, multipliers, lookup tables, registers), and the estimate says
 they are outside the calibration data (``out_of_domain``) with a wider interval."""
 
