@@ -43,6 +43,8 @@ from .schedule import (
 )
 
 MODEL_NAME = "hwflow-analytic-v2"
+#: Products per kernel above which Vitis HLS leaves the latency kernel's adders a chain.
+VITIS_CHAIN_MIN_PRODUCTS = 4096
 
 
 def fifo_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
@@ -236,11 +238,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             else:
                 add("lut_wrom", rom_bits / 32.0)
         if ctx.vitis and spec.strategy == "latency" and spec.io_type == "io_parallel":
-            # Vitis HLS: the unrolled `acc[j] += product` loop of hls4ml's latency kernel stays
-            # a chain of adders per output rather than the balanced tree Vivado HLS builds
-            # (Vitis HLS latencies grow with the fan-in, not its log2): the extra adder delay
-            # of the chain, in cycles, and the accumulators and inputs carried through its
-            # stages.
+            # Vitis HLS: in a kernel of more than 4,096 products (the unroll limit hls4ml
+            # documents for Vivado HLS, which Vitis HLS passes without error) the unrolled
+            # `acc[j] += product` loop stays a chain of adders per output rather than a
+            # balanced tree: 561 x 20 and 196 x 56 layers take 192 and 48 cycles, while a
+            # 274 x 8 layer of fan-in 158 takes 9, like the tree of a smaller kernel. The extra
+            # adder delay of the chain, in cycles, and the accumulators and inputs carried
+            # through its stages.
             per_out = spec.n_filt if spec.is_conv else spec.n_out
             nz = spec.kernel_nonzero
             if spec.w_other is not None:
@@ -252,7 +256,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 speed = hyper.get("usp_speed", 0.7) * speed / FAMILY_SPEED["ultrascale_plus"]
             t_add = hyper.get("t_add_ns", T_ADD_NS) * (0.5 + acc / 32.0) * speed
             chain = extra * t_add / max(0.5, ctx.clock_ns)
-            if chain > 0:
+            if chain > 0 and spec.kernel_mults > VITIS_CHAIN_MIN_PRODUCTS:
                 add("lat_chain", chain)
                 n_kin = spec.kernel_mults // max(1, per_out)
                 add("ff_chain", (per_out * acc + n_kin * a / 2.0) * spec.parallel_pixels * chain)

@@ -50,17 +50,18 @@ def _tool_features(spec, clock_ns, tool):
 
 
 def test_vitis_accumulation_is_a_chain_vivado_a_tree():
-    def dense(n_in):
-        return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=n_in, n_out=16, reuse_factor=1,
+    def dense(n_in, n_out=32):
+        return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=n_in, n_out=n_out, reuse_factor=1,
                          strategy="latency", io_type="io_parallel", weight_bits=16, input_bits=16,
-                         accum_bits=16, result_bits=16, n_weights=n_in * 16)
+                         accum_bits=16, result_bits=16, n_weights=n_in * n_out)
 
-    small, big = dense(32), dense(256)
+    mid, big = dense(256), dense(2048)  # 8,192 and 65,536 products
     # Vivado HLS balances the sum into a tree: no chain feature at all
     assert "lat_chain" not in _tool_features(big, 5.0, "vivado_hls")
-    # Vitis HLS: the extra delay of the chain grows with the fan-in (8x the inputs, > 8x the
-    # extra adders beyond the tree's log2 levels), and so do the registers carried along it
-    fs, fb = _tool_features(small, 5.0, "vitis_hls"), _tool_features(big, 5.0, "vitis_hls")
+    # Vitis HLS past the 4,096-product unroll limit: the extra delay of the chain grows with the
+    # fan-in (8x the inputs, > 8x the extra adders beyond the tree's log2 levels), and so do the
+    # registers carried along it
+    fs, fb = _tool_features(mid, 5.0, "vitis_hls"), _tool_features(big, 5.0, "vitis_hls")
     assert fb["lat_chain"] > 8 * fs["lat_chain"] > 0
     assert fb["ff_chain"] > 8 * fs["ff_chain"] > 0
     # a slower clock packs more of the chain into a cycle
@@ -68,6 +69,21 @@ def test_vitis_accumulation_is_a_chain_vivado_a_tree():
     # the resource strategy accumulates over RF cycles in one running sum: no chain
     res = LayerSpec(**{**big.__dict__, "strategy": "resource", "reuse_factor": 16})
     assert "lat_chain" not in _tool_features(res, 5.0, "vitis_hls")
+
+
+def test_vitis_balances_the_sum_of_a_kernel_within_the_unroll_limit():
+    # 274 x 8 (2,192 products, fan-in up to 274) and 64 x 64 (4,096): a tree, as in Vivado HLS
+    for n_in, n_out in ((274, 8), (64, 64)):
+        spec = LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=n_in, n_out=n_out, reuse_factor=1,
+                         strategy="latency", io_type="io_parallel", weight_bits=8, input_bits=8,
+                         accum_bits=16, result_bits=16, n_weights=n_in * n_out)
+        f = _tool_features(spec, 3.33, "vitis_hls")
+        assert "lat_chain" not in f and "ff_chain" not in f
+        assert f["lat_depth"] > 1.0  # the tree's own stages are still counted
+    over = LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=65, n_out=64, reuse_factor=1,
+                     strategy="latency", io_type="io_parallel", weight_bits=8, input_bits=8,
+                     accum_bits=16, result_bits=16, n_weights=65 * 64)
+    assert _tool_features(over, 3.33, "vitis_hls")["lat_chain"] > 0
 
 
 def test_a_layer_shorter_than_the_clock_period_has_no_register_stage_of_its_own():
