@@ -37,6 +37,8 @@ from .schedule import (
     as_built,
     softmax_elems,
     layer_ii,
+    logic_speed,
+    softmax_delay,
     pipeline_stages,
     rnn_copies,
     rnn_parts,
@@ -251,10 +253,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 nz = min(nz, (spec.w_other or 0) + (spec.w_pow2 or 0))
             fan = max(1.0, nz / max(1, per_out))
             extra = max(0.0, fan - math.log2(max(2.0, fan)) - 1.0)
-            speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
-            if ctx.family.name != "series7":
-                speed = hyper.get("usp_speed", 0.7) * speed / FAMILY_SPEED["ultrascale_plus"]
-            t_add = hyper.get("t_add_ns", T_ADD_NS) * (0.5 + acc / 32.0) * speed
+            t_add = hyper.get("t_add_ns", T_ADD_NS) * (0.5 + acc / 32.0) * logic_speed(ctx, hyper)
             chain = extra * t_add / max(0.5, ctx.clock_ns)
             if chain > 0 and spec.kernel_mults > VITIS_CHAIN_MIN_PRODUCTS:
                 add("lat_chain", chain)
@@ -317,7 +316,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 add("lut_mul_fabric", units * tb * tb / 2.0)
             else:
                 add("dsp_softmax", units * dsps_per_multiplier(tb, tb, ctx.family))
-            add("lat_softmax", 1 + math.ceil(math.log2(max(2, spec.n_in))))
+            add("lat_softmax", softmax_delay(spec, ctx, hyper) / max(0.5, ctx.clock_ns))
     elif spec.kind == "batchnorm":
         par = _parallel_elems(spec, spec.n_in)
         if spec.io_type == "io_parallel":

@@ -238,6 +238,21 @@ def softmax_elems(spec: LayerSpec) -> int:
     return max(1, spec.n_in)
 
 
+def softmax_delay(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> float:
+    """Logic delay (ns) of one softmax evaluation besides its two table reads: the sum of the
+    exponentials (an adder tree of log2(n) levels) and the normalising product; the stable (and
+    legacy) implementation first finds the largest input (a comparator tree) and subtracts it,
+    the latency implementation does not. Divided by the clock period it is the cycles the
+    softmax spends - at 25 ns a 3-input softmax takes 2 cycles in all, at 3.3 ns a 5-input one
+    on a 7-series part 13-16."""
+    levels = math.ceil(math.log2(max(2, spec.n_in)))
+    t_add = hyper.get("t_add_ns", T_ADD_NS)
+    t = levels * t_add * (0.5 + _bits(spec.table_bits, 18) / 32.0) + T_MULT_NS
+    if spec.implementation in ("stable", "legacy"):
+        t += (levels + 1) * t_add * (0.5 + _bits(spec.input_bits) / 32.0)
+    return t * logic_speed(ctx, hyper)
+
+
 def _table_lookups(spec: LayerSpec, ctx: Context) -> int:
     """Parallel table lookups (sigmoid/tanh/softmax): one per element in flight. hls4ml's
     ``argmax`` softmax is a comparator tree: no table."""
@@ -249,6 +264,16 @@ def _table_lookups(spec: LayerSpec, ctx: Context) -> int:
             "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
         return activation_elems(spec, ctx)
     return 0
+
+
+def logic_speed(ctx: Context, hyper: dict[str, float] | None = None) -> float:
+    """Logic delay of the part's family relative to a 7-series part (UltraScale and newer scaled
+    by the calibrated ``usp_speed``)."""
+    speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+    usp = (hyper or {}).get("usp_speed")
+    if usp is not None and ctx.family.name != "series7":
+        speed = usp * speed / FAMILY_SPEED["ultrascale_plus"]
+    return speed
 
 
 def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
@@ -265,9 +290,7 @@ def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
     acc = _bits(spec.accum_bits, w + a)
     per_out = spec.n_filt if spec.is_conv else spec.n_out
     fan_in = max(2, spec.kernel_nonzero // max(1, per_out))
-    speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
-    if usp_speed is not None and ctx.family.name != "series7":
-        speed = usp_speed * speed / FAMILY_SPEED["ultrascale_plus"]
+    speed = logic_speed(ctx, None if usp_speed is None else {"usp_speed": usp_speed})
     t = (T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
          + math.ceil(math.log2(fan_in)) * t_add_ns * (0.5 + acc / 32.0)) * speed
     return max(0.25, t / max(0.5, ctx.clock_ns))

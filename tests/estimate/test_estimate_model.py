@@ -269,3 +269,33 @@ def test_activation_is_unrolled_in_a_pipelined_design_and_pays_for_rounding_and_
     # 6-bit rounded and saturated result: more logic than the 16-bit plain one
     assert relu_design(1, "ap_ufixed<6,0,AP_RND_CONV,AP_SAT>") > relu_design(1, plain)
     assert relu_design(1, "ap_ufixed<6,0>") < relu_design(1, plain)
+
+
+def test_softmax_cycles_follow_its_implementation_the_clock_and_the_part():
+    """Per-layer reports: a 5-input softmax takes 2 cycles (latency implementation) or 4
+    (stable) at 5 ns on an UltraScale+ part, 2 for 3 inputs at 25 ns on a Zynq-7000, and 13-16
+    at 3.3 ns on a Zynq-7000. The stable implementation's extra maximum search and
+    subtraction, the clock period and the family's logic delay must all show in the estimate."""
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    def cycles(impl="stable", part="xcu250-figd2104-2L-e", clock=5.0, n=5):
+        spec = LayerSpec(name="sm", kind="softmax", func="nnet::softmax", n_in=n, n_out=n, op="softmax",
+                         io_type="io_parallel", reuse_factor=1, input_bits=16, result_bits=16, table_bits=18,
+                         table_size=1024, implementation=impl)
+        ctx = make_context([spec], part, clock)
+        return layer_features(spec, ctx, dict(DEFAULT_HYPER))["lat_softmax"]
+
+    assert cycles("stable") > 1.5 * cycles("latency") > 0
+    assert cycles(clock=25.0) < cycles(clock=5.0) / 4
+    assert cycles(part="xc7z020clg400-1") > cycles(part="xcu250-figd2104-2L-e")
+    assert cycles(n=64) > cycles(n=4)
+    # a whole estimate follows: the 3.3 ns Zynq-7000 softmax takes several times the 25 ns one
+    slow = estimate_layers([LayerSpec(name="sm", kind="softmax", func="nnet::softmax", n_in=5, n_out=5,
+                                      op="softmax", io_type="io_parallel", input_bits=16, result_bits=16,
+                                      table_bits=18, table_size=1024, implementation="stable")],
+                           part="xc7z020clg400-1", clock_ns=3.33)
+    fast = estimate_layers([LayerSpec(name="sm", kind="softmax", func="nnet::softmax", n_in=5, n_out=5,
+                                      op="softmax", io_type="io_parallel", input_bits=16, result_bits=16,
+                                      table_bits=18, table_size=1024, implementation="stable")],
+                           part="xc7z020clg400-1", clock_ns=25.0)
+    assert slow["latency_cycles"] > 2 * fast["latency_cycles"]
