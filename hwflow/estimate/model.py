@@ -25,7 +25,6 @@ from .composite import general_on_dsp, layernorm_features, multiply_features, sc
 from .devices import dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
 from .schedule import (
-    FAMILY_SPEED,
     T_ADD_NS,
     T_MULT_NS,
     Context,
@@ -85,7 +84,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # Distributed arithmetic: constant products already unrolled into the adder graph hls4ml
         # wrote - no multiplier, no DSP; an adder costs a LUT per bit on the carry chain; the
         # graph's depth (adder levels) is chained within the clock period like any adder tree.
-        speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+        speed = logic_speed(ctx, hyper)
         t = spec.da_depth * hyper.get("t_add_ns", T_ADD_NS) * (0.5 + _bits(spec.accum_bits, 16) / 32.0) * speed
         stages = max(0.25, t / max(0.5, ctx.clock_ns))
         add("lut_add", spec.da_adder_bits)
@@ -325,7 +324,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         add("lut_add", par * res)
         if spec.io_type == "io_parallel":
             # a multiply-add per element, chained with its neighbours within the clock period
-            speed = FAMILY_SPEED.get(ctx.family.name, 0.8)
+            speed = logic_speed(ctx, hyper)
             frac = min(2.0, (T_MULT_NS + hyper.get("t_add_ns", T_ADD_NS)) * speed / max(0.5, ctx.clock_ns))
             add("ff_pipe", par * res * frac)
             add("lat_depth", frac)

@@ -299,3 +299,27 @@ def test_softmax_cycles_follow_its_implementation_the_clock_and_the_part():
                                       table_bits=18, table_size=1024, implementation="stable")],
                            part="xc7z020clg400-1", clock_ns=25.0)
     assert slow["latency_cycles"] > 2 * fast["latency_cycles"]
+
+
+def test_every_logic_delay_follows_the_calibrated_ultrascale_speed():
+    """One speed rule for every delay the schedule counts (adder trees, batch-norm products,
+    distributed-arithmetic graphs, softmax): a faster calibrated UltraScale+ logic speed gives
+    fewer cycles for each, and a 7-series part is not affected by it."""
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    bn = LayerSpec(name="bn", kind="batchnorm", func="nnet::normalize", n_in=16, n_out=16, reuse_factor=1,
+                   io_type="io_parallel", weight_bits=16, input_bits=16, accum_bits=16, result_bits=16,
+                   n_weights=16)
+    da = LayerSpec(name="fc", kind="dense_da", func="nnet::dense_da", n_in=16, n_out=8, reuse_factor=1,
+                   io_type="io_parallel", input_bits=8, accum_bits=16, result_bits=16, da_depth=5,
+                   da_adder_bits=900)
+    sm = LayerSpec(name="sm", kind="softmax", func="nnet::softmax", n_in=8, n_out=8, op="softmax",
+                   io_type="io_parallel", input_bits=16, result_bits=16, table_bits=18, table_size=1024,
+                   implementation="stable")
+    for spec, key in ((bn, "lat_depth"), (da, "lat_depth"), (sm, "lat_softmax")):
+        def cycles(part, usp):
+            ctx = make_context([spec], part, 5.0)
+            return layer_features(spec, ctx, {**DEFAULT_HYPER, "usp_speed": usp})[key]
+
+        assert cycles("xcvu9p-flga2104-2-e", 0.35) < cycles("xcvu9p-flga2104-2-e", 0.7), spec.kind
+        assert cycles("xc7z020clg400-1", 0.35) == cycles("xc7z020clg400-1", 0.7), spec.kind
