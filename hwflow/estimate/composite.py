@@ -11,7 +11,7 @@ from typing import Any
 
 from .devices import dsps_per_multiplier
 from .layerspec import LayerSpec
-from .schedule import T_ADD_NS, T_MULT_NS, Context, _bits, logic_speed
+from .schedule import T_MULT_NS, Context, _bits, adder_ns, logic_speed
 
 
 def general_on_dsp(x: int, y: int, ctx: Context, hyper: dict[str, float]) -> bool:
@@ -93,7 +93,7 @@ def layernorm_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -
     add("bram_tables", math.ceil(pos / 2.0) * math.ceil(size * tb / 18432.0))
     # schedule: two adder trees of log2(dim) levels, four products in a row, the table read
     speed = logic_speed(ctx, hyper)
-    t = (2 * math.ceil(math.log2(max(2, dim))) * hyper.get("t_add_ns", T_ADD_NS) * (0.5 + acc / 32.0)
+    t = (2 * math.ceil(math.log2(max(2, dim))) * adder_ns(acc, hyper)
          + 4 * T_MULT_NS) * speed
     stages = t / max(0.5, ctx.clock_ns) + 2.0
     add("ff_pipe", pos * dim * acc * stages)  # the values carried through every pipeline cut

@@ -36,6 +36,7 @@ from .schedule import (
     as_built,
     softmax_elems,
     layer_ii,
+    adder_ns,
     logic_speed,
     softmax_delay,
     pipeline_stages,
@@ -85,7 +86,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # wrote - no multiplier, no DSP; an adder costs a LUT per bit on the carry chain; the
         # graph's depth (adder levels) is chained within the clock period like any adder tree.
         speed = logic_speed(ctx, hyper)
-        t = spec.da_depth * hyper.get("t_add_ns", T_ADD_NS) * (0.5 + _bits(spec.accum_bits, 16) / 32.0) * speed
+        t = spec.da_depth * adder_ns(_bits(spec.accum_bits, 16), hyper) * speed
         stages = max(0.25, t / max(0.5, ctx.clock_ns))
         add("lut_add", spec.da_adder_bits)
         add("ff_pipe", spec.n_out * _bits(spec.result_bits, 16) * stages)
@@ -252,7 +253,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 nz = min(nz, (spec.w_other or 0) + (spec.w_pow2 or 0))
             fan = max(1.0, nz / max(1, per_out))
             extra = max(0.0, fan - math.log2(max(2.0, fan)) - 1.0)
-            t_add = hyper.get("t_add_ns", T_ADD_NS) * (0.5 + acc / 32.0) * logic_speed(ctx, hyper)
+            t_add = adder_ns(acc, hyper) * logic_speed(ctx, hyper)
             chain = extra * t_add / max(0.5, ctx.clock_ns)
             if chain > 0 and spec.kernel_mults > VITIS_CHAIN_MIN_PRODUCTS:
                 add("lat_chain", chain)

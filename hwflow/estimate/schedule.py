@@ -246,10 +246,9 @@ def softmax_delay(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> flo
     softmax spends - at 25 ns a 3-input softmax takes 2 cycles in all, at 3.3 ns a 5-input one
     on a 7-series part 13-16."""
     levels = math.ceil(math.log2(max(2, spec.n_in)))
-    t_add = hyper.get("t_add_ns", T_ADD_NS)
-    t = levels * t_add * (0.5 + _bits(spec.table_bits, 18) / 32.0) + T_MULT_NS
+    t = levels * adder_ns(_bits(spec.table_bits, 18), hyper) + T_MULT_NS
     if spec.implementation in ("stable", "legacy"):
-        t += (levels + 1) * t_add * (0.5 + _bits(spec.input_bits) / 32.0)
+        t += (levels + 1) * adder_ns(_bits(spec.input_bits), hyper)
     return t * logic_speed(ctx, hyper)
 
 
@@ -264,6 +263,12 @@ def _table_lookups(spec: LayerSpec, ctx: Context) -> int:
             "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
         return activation_elems(spec, ctx)
     return 0
+
+
+def adder_ns(bits: int, hyper: dict[str, float] | None = None) -> float:
+    """Delay (ns, 7-series) of one adder level of ``bits`` bits: the calibrated 16-bit adder delay
+    (``t_add_ns``), longer carry chains for wider sums. Scale by :func:`logic_speed` for a part."""
+    return (hyper or {}).get("t_add_ns", T_ADD_NS) * (0.5 + bits / 32.0)
 
 
 def logic_speed(ctx: Context, hyper: dict[str, float] | None = None) -> float:
@@ -292,5 +297,5 @@ def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
     fan_in = max(2, spec.kernel_nonzero // max(1, per_out))
     speed = logic_speed(ctx, None if usp_speed is None else {"usp_speed": usp_speed})
     t = (T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
-         + math.ceil(math.log2(fan_in)) * t_add_ns * (0.5 + acc / 32.0)) * speed
+         + math.ceil(math.log2(fan_in)) * adder_ns(acc, {"t_add_ns": t_add_ns})) * speed
     return max(0.25, t / max(0.5, ctx.clock_ns))
