@@ -27,11 +27,11 @@ import numpy as np
 from .dataset import Design
 from .interval import FLOOR, choose_levels, conformal_quantiles, interval, log_residuals
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups
+from .channels import fifo_features
 from .model import (
     MODEL_NAME,
     design_features,
     effective_coef,
-    fifo_features,
     layer_features,
     make_context,
 )
@@ -166,8 +166,10 @@ def layer_rows(designs: Sequence[Design], hyper: dict[str, float]) -> tuple[
 #: costs as much as one design that is off by that factor.
 PRIOR_SIGMA = 1.5
 #: Coefficients that physics pins down: a dataflow's latency is its slowest stage's interval
-#: plus fill time, so the interval enters with weight ~1.
-PRIOR_SIGMA_OVERRIDE = {"lat_ii": 0.02}
+#: plus fill time, so the interval enters with weight ~1; the channels of an io_parallel
+#: dataflow top are costed from the vendor reports' own per-FIFO rows (three designs: their
+#: totals cannot tell the channels from the rest of the design).
+PRIOR_SIGMA_OVERRIDE = {"lat_ii": 0.02, "ff_chan": 0.2, "lut_chan": 0.2}
 #: Width of the prior on a tool group's deviation of one coefficient (log space, centred on 0).
 #: Vitis HLS data come from few repositories (7 of 17), so a deviation must be insisted on by
 #: them: a factor e^0.5 = 1.6 costs as much as one design off by that factor (1.0 let one

@@ -72,7 +72,7 @@ def conformal_quantiles(residuals: dict[str, np.ndarray], repos: Sequence[str], 
         w = np.ones(int(mask.sum()))
         entry: dict[str, Any] = {"n": int(mask.sum()), "n_repositories": len({r for r, m in zip(repos, mask) if m})}
         for m, r in residuals.items():
-            level = (levels or {}).get(m, LEVEL)
+            level = _level((levels or {}).get(m, LEVEL), g)
             lo_q, hi_q = (1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0
             lo = min(0.0, weighted_quantile(r[mask], w, lo_q))
             hi = max(0.0, weighted_quantile(r[mask], w, hi_q))
@@ -85,34 +85,55 @@ def conformal_quantiles(residuals: dict[str, np.ndarray], repos: Sequence[str], 
 LEVEL_GRID = (0.80, 0.825, 0.85, 0.875, 0.90, 0.925, 0.95)
 
 
+def _level(level: float | dict[str, float], group: str) -> float:
+    """A metric's nominal level for one quantile group (one level for all, or one per group)."""
+    if isinstance(level, dict):
+        return float(level.get(group, level.get("all", LEVEL)))
+    return float(level)
+
+
+def _groups(tools: Sequence[str]) -> list[str]:
+    """The quantile group each design is judged with: its tool where that has enough designs."""
+    counts = {t: list(tools).count(t) for t in set(tools)}
+    return [t if counts[t] >= MIN_GROUP else "all" for t in tools]
+
+
 def _covered(q: dict[str, Any], tool: str, metric: str, r: float) -> bool:
     qq = q.get(tool) or q["all"]
     return qq[metric][0] - 1e-9 <= r <= qq[metric][1] + 1e-9
 
 
 def choose_levels(residuals: dict[str, np.ndarray], repos: Sequence[str], tools: Sequence[str],
-                  target: float = LEVEL) -> dict[str, float]:
-    """Per metric, the smallest nominal level whose interval, calibrated without a repository,
-    covers at least ``target`` of that repository's designs (averaged over all of them).
+                  target: float = LEVEL) -> dict[str, dict[str, float]]:
+    """Per metric and quantile group (each well-populated tool, and "all"), the smallest nominal
+    level whose interval, calibrated without a repository, covers at least ``target`` of that
+    repository's designs of the group (averaged over all of them).
 
     Designs of one repository err together (same author, tool version, coding style), so
     quantiles pooled over designs under-cover a repository never seen; this second calibration
-    step - itself leave-one-repository-out - widens the interval just enough."""
+    step - itself leave-one-repository-out - widens the interval just enough. Each group is
+    judged on its own designs: one tool's under-coverage must not widen the other tool's
+    interval (a single level per metric let the Vitis HLS LUT residuals raise the Vivado HLS
+    level into that tool's far tail)."""
     repos, tools = list(repos), list(tools)
-    out = {}
+    groups = _groups(tools)
+    out: dict[str, dict[str, float]] = {}
     for m, r in residuals.items():
-        chosen = LEVEL_GRID[-1]
-        for level in LEVEL_GRID:
-            hits = []
-            for repo in sorted(set(repos)):
-                train = [i for i, x in enumerate(repos) if x != repo]
-                q = conformal_quantiles({m: r[train]}, [repos[i] for i in train], [tools[i] for i in train],
-                                        {m: level})
-                hits += [_covered(q, tools[i], m, float(r[i])) for i, x in enumerate(repos) if x == repo]
-            if hits and float(np.mean(hits)) >= target:
-                chosen = level
-                break
-        out[m] = chosen
+        out[m] = {}
+        for g in ["all"] + sorted(set(groups) - {"all"}):
+            members = [i for i in range(len(repos)) if g == "all" or groups[i] == g]
+            chosen = LEVEL_GRID[-1]
+            for level in LEVEL_GRID:
+                hits = []
+                for repo in sorted({repos[i] for i in members}):
+                    train = [i for i, x in enumerate(repos) if x != repo]
+                    q = conformal_quantiles({m: r[train]}, [repos[i] for i in train], [tools[i] for i in train],
+                                            {m: {g: level, "all": level}})
+                    hits += [_covered(q, tools[i], m, float(r[i])) for i in members if repos[i] == repo]
+                if hits and float(np.mean(hits)) >= target:
+                    chosen = level
+                    break
+            out[m][g] = chosen
     return out
 
 

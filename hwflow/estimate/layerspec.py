@@ -97,6 +97,12 @@ class LayerSpec:
     n_nonzero: int | None = None
     multiplier_limit: int | None = None
     n_partitions: int | None = None  # io_parallel conv: output pixels processed one partition at a time
+    # the config's own n_partitions (hls4ml picks a dataflow top when it is not 1, even where an
+    # old pointwise kernel then unrolls the partitions and n_partitions above is 1)
+    cfg_partitions: int | None = None
+    # io_parallel: the top function partitions the arrays between layers (an ARRAY_PARTITION
+    # pragma; hls4ml >= 0.6 always writes one). None: not known, assumed
+    top_partitioned: bool | None = None
     in_pack: int | None = None  # io_stream: elements per stream word in / out (nnet::array<T, N>)
     out_pack: int | None = None
     fifo_depth: int | None = None  # io_stream: depth of the FIFO this layer writes, when the project says

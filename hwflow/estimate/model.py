@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .channels import fifo_features, without_fifo
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
 from .composite import general_on_dsp, layernorm_features, multiply_features, scale_products
 from .devices import dsps_per_multiplier, family_of
@@ -47,23 +48,6 @@ from .schedule import (
 MODEL_NAME = "hwflow-analytic-v2"
 #: Products per kernel above which Vitis HLS leaves the latency kernel's adders a chain.
 VITIS_CHAIN_MIN_PRODUCTS = 4096
-
-
-def fifo_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
-    """The io_stream FIFO a layer writes (hls4ml <= 0.8 sizes it to hold the whole tensor): part
-    of the layer's features, but the vendor report books it at the top level, not in the layer's
-    instance (the per-layer fit rows leave it out)."""
-    if not (ctx.io_type == "io_stream" and spec.io_type == "io_stream"):
-        return {}
-    res = _bits(spec.result_bits, _bits(spec.input_bits))
-    ch = max(1, spec.out_pack or (spec.n_filt if spec.is_conv else 1))
-    depth = spec.fifo_depth or max(1, math.ceil(max(1, spec.n_out) / ch))
-    f = {"lut_fifo": ch * 10.0, "ff_fifo": ch * 20.0}
-    if depth > hyper["fifo_bram_depth"]:
-        f["bram_fifo"] = ch * math.ceil(depth * res / 18432.0)
-    else:
-        f["lut_srl"] = ch * depth * res / 32.0
-    return f
 
 
 def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dict[str, float]:
@@ -105,7 +89,10 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # loop is not unrolled); the non-static io_parallel variant inside the pipelined top
         # function is unrolled over the time steps, one cell per step.
         copies = rnn_copies(spec)
-        parts = [layer_features(part, ctx, hyper) for part in rnn_parts(spec)]
+        # the parts are inside the cell, not processes of the top: no FIFO or channel of their
+        # own - the cell's output has one (added below)
+        parts = [without_fifo(layer_features(part, ctx, hyper), fifo_features(part, ctx, hyper))
+                 for part in rnn_parts(spec)]
         kernels, rest = parts[:2], parts[2:]
         slow = max(kernels, key=lambda p: p.get("lat_depth", 0.0) + p.get("lat_serial", 0.0))
         for p in kernels:
@@ -115,6 +102,8 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         for p in [slow] + rest:
             for k, v in p.items():
                 add(k, v * spec.n_timesteps if k.startswith("lat_") else (0.0 if p is slow else v * copies))
+        for k, v in fifo_features(spec, ctx, hyper).items():
+            add(k, v)
         return f
     if spec.kind == "layernorm":
         return layernorm_features(spec, ctx, hyper)
@@ -398,6 +387,9 @@ def design_features(layers: Iterable[LayerSpec], ctx: Context, hyper: dict[str, 
     """Summed features of a design, the per-layer features, and the design's II."""
     layers = list(layers)
     per_layer = [layer_features(l, ctx, hyper) for l in layers]
+    if per_layer:  # the last layer writes the top's output port, not a channel
+        per_layer[-1] = without_fifo(per_layer[-1], {k: v for k, v in fifo_features(layers[-1], ctx, hyper).items()
+                                                      if k in ("ff_chan", "lut_chan")})
     iis = [layer_ii(l, ctx, hyper) for l in layers if l.is_known]
     ii = max(iis) if iis else 1
     total: dict[str, float] = {}
@@ -424,11 +416,14 @@ def make_context(layers: list[LayerSpec], part: str | None, clock_ns: float | No
                  mul_impl: str = "auto", family: str | None = None, tool: str | None = None,
                  tool_version: str | None = None) -> Context:
     io_type = design_io_type(layers)
-    # hls4ml's pipeline style: a dataflow top for io_stream and for any resource-strategy layer
-    # (recurrent ones included); convolutions split into several partitions, which hls4ml 1.x
-    # also builds as a dataflow, are left out - no calibration design tells the two apart
+    # hls4ml's pipeline style: a dataflow top for io_stream, for any resource-strategy layer
+    # (recurrent ones included) and for an io_parallel convolution computed in several
+    # partitions (n_partitions != 1, hls4ml >= 0.8's default; older configs carry no partitions
+    # and unroll every pixel in one pipeline) - the reports agree: the three io_parallel CNNs
+    # with partitions are "dataflow", the one without is "function"
     dataflow = io_type == "io_stream" or any(
-        l.strategy == "resource" and (l.has_weights or l.kind == "rnn") for l in layers)
+        l.strategy == "resource" and (l.has_weights or l.kind == "rnn") for l in layers) or any(
+        l.is_conv and l.io_type == "io_parallel" and (l.cfg_partitions or 1) > 1 for l in layers)
     return Context(family=family_of(part, family), clock_ns=float(clock_ns or 5.0),
                    mul_impl=mul_impl or "auto", io_type=io_type,
                    tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls",

@@ -293,7 +293,7 @@ def _spec_from_config(
         spec.multiplier_limit = _i(mult_fields, "multiplier_limit")
         if spec.multiplier_limit is None:
             spec.multiplier_limit = _i(fields, "multiplier_limit")
-        spec.n_partitions = _i(fields, "n_partitions")
+        spec.n_partitions = spec.cfg_partitions = _i(fields, "n_partitions")
         _weight_stats(spec, cfg)
         templates = (cfg or {}).get("templates") or {}
         if (spec.io_type == "io_parallel" and spec.implementation == "pointwise"
@@ -448,6 +448,11 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
         if kind == "unknown":
             spec.notes.append(f"unmodelled layer function {func}")
         specs.append(spec)
+    pragmas = doc.get("top_pragmas")
+    if isinstance(pragmas, list):  # what the top function's pragmas say of the arrays between layers
+        partitioned = "ARRAY_PARTITION" in {str(p).upper() for p in pragmas}
+        for spec in specs:
+            spec.top_partitioned = partitioned
     return specs
 
 
