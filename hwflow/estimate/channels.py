@@ -22,12 +22,27 @@ def fifo_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> dic
     res = _bits(spec.result_bits, _bits(spec.input_bits))
     ch = max(1, spec.out_pack or (spec.n_filt if spec.is_conv else 1))
     depth = spec.fifo_depth or max(1, math.ceil(max(1, spec.n_out) / ch))
-    f = {"lut_fifo": ch * 10.0, "ff_fifo": ch * 20.0}
-    if depth > hyper["fifo_bram_depth"]:
-        f["bram_fifo"] = ch * math.ceil(depth * res / 18432.0)
+    in_bram = depth > hyper["fifo_bram_depth"]
+    if ctx.vitis:
+        # Vitis HLS packs the stream word into one FIFO (`layerN_out_U`, ch x res bits wide);
+        # Vivado HLS splits it into one FIFO per element (`layerN_out_V_data_<i>_V_U`)
+        f = {"lut_fifo": 10.0, "ff_fifo": STREAM_FIFO_FF["vitis_hls", in_bram]}
+        if in_bram:
+            f["bram_fifo"] = math.ceil(ch * res / 18.0) * math.ceil(depth / 1024.0)
     else:
+        f = {"lut_fifo": ch * 10.0, "ff_fifo": ch * STREAM_FIFO_FF["vivado_hls", in_bram]}
+        if in_bram:
+            f["bram_fifo"] = ch * math.ceil(depth * res / 18432.0)
+    if not in_bram:
         f["lut_srl"] = ch * depth * res / 32.0
     return f
+
+
+#: Registers of one io_stream FIFO (tool, in block RAM), as the vendor reports book them per
+#: FIFO: Vivado HLS 5 in a shift register, 42-48 in a block RAM (30 reports); Vitis HLS 99 for a
+#: packed word in a shift register, 151-163 in block RAM (3 reports).
+STREAM_FIFO_FF = {("vivado_hls", False): 5.0, ("vivado_hls", True): 45.0,
+                  ("vitis_hls", False): 100.0, ("vitis_hls", True): 155.0}
 
 
 #: Registers of one depth-2 channel of an io_parallel dataflow top, per tool, as the vendor

@@ -1,4 +1,5 @@
-"""The channels between the layer processes of an io_parallel dataflow top.
+"""What the top books between layers: io_stream FIFOs, and the channels between the layer
+processes of an io_parallel dataflow top.
 
 hls4ml (>= 0.8) builds an io_parallel design whose convolution runs in several partitions
 as a dataflow of layer processes; the arrays between them are partitioned completely, so
@@ -16,7 +17,7 @@ import pytest
 from hwflow.estimate import LayerSpec, load_calibration
 from hwflow.estimate.dataset import load_design
 from hwflow.estimate.fit import _context
-from hwflow.estimate.channels import CHANNEL_FF, fifo_features
+from hwflow.estimate.channels import CHANNEL_FF, STREAM_FIFO_FF, fifo_features
 from hwflow.estimate.model import make_context
 from hwflow.estimate.project import read_project
 from hwflow.estimate.structs import layers_from_document
@@ -140,3 +141,51 @@ def test_an_old_resource_design_without_partitioned_arrays_has_no_channels(fixtu
     h = load_calibration()["hyper"]
     assert not any("ff_chan" in fifo_features(s, ctx, h) for s in d.layers)
     assert re.search(r"^\|FIFO\s*\|\s*-\|\s*-\|\s*-\|", (path / "myproject_csynth.rpt").read_text(), re.M)
+
+
+def _stream_dense(n_out=64, depth=None, bits=16):
+    return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=16, n_out=n_out, io_type="io_stream",
+                     weight_bits=bits, input_bits=bits, accum_bits=bits, result_bits=bits, n_weights=16 * n_out,
+                     out_pack=n_out, fifo_depth=depth)
+
+
+def test_vivado_splits_a_stream_word_into_fifos_vitis_packs_it_into_one():
+    h = load_calibration()["hyper"]
+    spec = _stream_dense(n_out=64, depth=1)
+    for tool in ("vivado_hls", "vitis_hls"):
+        ctx = make_context([spec], "xczu7ev-ffvc1156-2-e", 10, tool=tool)
+        f = fifo_features(spec, ctx, h)
+        n_fifo = 64 if tool == "vivado_hls" else 1
+        assert f["ff_fifo"] == n_fifo * STREAM_FIFO_FF[tool, False], tool
+        assert f["lut_fifo"] == n_fifo * 10.0
+        assert f["lut_srl"] == 64 * 16 / 32.0 and "bram_fifo" not in f  # the same bits either way
+    # a deep FIFO in block RAM: Vivado HLS one per element, Vitis HLS 18 bits of the word per BRAM
+    deep = _stream_dense(n_out=25, depth=64)
+    viv = fifo_features(deep, make_context([deep], None, 5, tool="vivado_hls"), h)
+    vit = fifo_features(deep, make_context([deep], None, 5, tool="vitis_hls"), h)
+    assert viv["bram_fifo"] == 25 and viv["ff_fifo"] == 25 * STREAM_FIFO_FF["vivado_hls", True]
+    assert vit["bram_fifo"] == 23 and vit["ff_fifo"] == STREAM_FIFO_FF["vitis_hls", True]  # 400 bits / 18
+
+
+@pytest.mark.parametrize("folder, tol", [
+    ("61_pominiq_DNNonSilicon_dnnsil_cnn_rf16", 0.15),  # Vivado HLS: 46 FIFOs, 12 in BRAM
+    ("60_pominiq_DNNonSilicon_dnnsil_mlp_stream_rf8", 0.15),  # Vivado HLS: 259 shift-register FIFOs
+    ("105_abdennour-GUESSOUM_Lenet5-hls4ml_lenet5_q8_stream", 0.15),  # Vitis HLS: 13 packed FIFOs
+])
+def test_stream_fifo_registers_and_block_rams_match_the_vendor_fifo_rows(fixtures_dir, folder, tol):
+    path = fixtures_dir / folder
+    if not path.is_dir():
+        pytest.skip(f"fixture {folder} absent")
+    d = load_design(path)
+    ctx = _context(d)
+    assert ctx.io_type == "io_stream"
+    h = load_calibration()["hyper"]
+    feats = [fifo_features(s, ctx, h) for s in d.layers]
+    ff = sum(f.get("ff_fifo", 0.0) for f in feats)
+    bram = sum(f.get("bram_fifo", 0.0) for f in feats)
+    text = (path / "myproject_csynth.rpt").read_text(errors="replace")
+    m = re.search(r"^\|FIFO\s*\|([^\n]*)", text, re.M)
+    cells = [c.strip() for c in m.group(1).split("|")]
+    ff_rep, bram_rep = int(cells[2]), int(cells[0])
+    assert abs(ff - ff_rep) <= tol * ff_rep, (ff, ff_rep)
+    assert abs(bram - bram_rep) <= 0.2 * bram_rep, (bram, bram_rep)
