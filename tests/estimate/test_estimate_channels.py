@@ -101,6 +101,17 @@ def test_the_top_functions_pragmas_are_read_from_the_project(tmp_path):
         assert [s.top_partitioned for s in layers_from_document(doc)] == [expect]
 
 
+def _fixture_features(fixtures_dir, folder):
+    """A fixture's folder, design context and the top-level (FIFO / channel) features per layer."""
+    path = fixtures_dir / folder
+    if not path.is_dir():
+        pytest.skip(f"fixture {folder} absent")
+    d = load_design(path)
+    ctx = _context(d)
+    h = load_calibration()["hyper"]
+    return path, ctx, [fifo_features(s, ctx, h) for s in d.layers]
+
+
 def _fifo_row(report: str) -> tuple[int, int, int]:
     """FF, LUT and BRAM_18K of the top's FIFO row in a csynth report's utilization summary."""
     m = re.search(r"^\|FIFO\s*\|([^\n]*)", report, re.M)
@@ -114,14 +125,8 @@ def _fifo_row(report: str) -> tuple[int, int, int]:
     ("12_Brainz22_L1JetTagger_l1jettagger_cnn1d", "myproject_csynth.rpt"),
 ])
 def test_channel_costs_match_the_vendor_fifo_rows(fixtures_dir, folder, report):
-    path = fixtures_dir / folder
-    if not path.is_dir():
-        pytest.skip(f"fixture {folder} absent")
-    d = load_design(path)
-    ctx = _context(d)
+    path, ctx, feats = _fixture_features(fixtures_dir, folder)
     assert ctx.dataflow and ctx.io_type == "io_parallel"
-    h = load_calibration()["hyper"]
-    feats = [fifo_features(s, ctx, h) for s in d.layers]
     ff = sum(f.get("ff_chan", 0.0) for f in feats)
     lut = sum(f.get("lut_chan", 0.0) for f in feats)
     ff_rep, lut_rep, _ = _fifo_row((path / report).read_text(errors="replace"))
@@ -173,14 +178,8 @@ def test_vivado_splits_a_stream_word_into_fifos_vitis_packs_it_into_one():
     ("105_abdennour-GUESSOUM_Lenet5-hls4ml_lenet5_q8_stream", 0.15),  # Vitis HLS: 13 packed FIFOs
 ])
 def test_stream_fifo_registers_and_block_rams_match_the_vendor_fifo_rows(fixtures_dir, folder, tol):
-    path = fixtures_dir / folder
-    if not path.is_dir():
-        pytest.skip(f"fixture {folder} absent")
-    d = load_design(path)
-    ctx = _context(d)
+    path, ctx, feats = _fixture_features(fixtures_dir, folder)
     assert ctx.io_type == "io_stream"
-    h = load_calibration()["hyper"]
-    feats = [fifo_features(s, ctx, h) for s in d.layers]
     ff = sum(f.get("ff_fifo", 0.0) for f in feats)
     bram = sum(f.get("bram_fifo", 0.0) for f in feats)
     ff_rep, _, bram_rep = _fifo_row((path / "myproject_csynth.rpt").read_text(errors="replace"))
