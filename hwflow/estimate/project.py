@@ -461,7 +461,8 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         "typedefs": {k: {"type": v, "resolved": resolve_type(k, typedefs)} for k, v in typedefs.items()},
         "defines": defines,
         "hls4ml_config": hcfg,
-        "top_pragmas": sorted({p.upper() for p in re.findall(r"#pragma\s+HLS\s+(\w+)", cpp_txt, re.I)}) if cpp_txt else None,
+        "top_pragmas": sorted({p.upper() for p in re.findall(r"#pragma\s+HLS\s+(\w+)", _strip_comments(cpp_txt), re.I)})
+        if cpp_txt else None,
         "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
                     "tool": tool, "tool_version": tool_version, "tool_source": tool_source,
                     "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root), "caveats": caveats},

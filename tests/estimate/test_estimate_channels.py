@@ -93,7 +93,7 @@ def test_the_top_functions_pragmas_are_read_from_the_project(tmp_path):
     """))
     body = "    nnet::dense<input_t, layer2_t, config2>(input_1, layer2_out, w2, b2); // fc1\n"
     for pragmas, expect in (("#pragma HLS ARRAY_PARTITION variable=layer2_out complete dim=0\n"
-                             "    #pragma hls dataflow\n", True), ("#pragma HLS DATAFLOW\n", False)):
+                             "    #pragma hls dataflow\n", True), ("// #pragma HLS ARRAY_PARTITION variable=layer2_out complete dim=0\n    #pragma HLS DATAFLOW\n", False)):
         (fw / "myproject.cpp").write_text(
             "void myproject(input_t input_1[16], layer2_t layer2_out[8]) {\n    " + pragmas + body + "}\n")
         doc = read_project(tmp_path)
