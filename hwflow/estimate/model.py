@@ -39,6 +39,7 @@ from .schedule import (
     layer_ii,
     adder_ns,
     logic_speed,
+    registered_activation_ns,
     softmax_delay,
     pipeline_stages,
     rnn_copies,
@@ -279,15 +280,21 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # outputs only where a clock edge falls (a fraction 1 ns / clock of the time).
         chained = spec.io_type == "io_parallel" and not lookups
         frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns)) if chained else 1.0
-        # the registers of a chained activation keep the sharing over the RF: counted unrolled,
-        # the held-out FF got worse (44 -> 49 %) - whether a chained relu is registered at all
-        # follows the clock more sharply than the fraction below (Vitis HLS: every element at
-        # 3.3 ns, none at 5 ns)
         ff_par = _parallel_elems(spec, spec.n_in) if spec.kind == "activation" else par
+        # the registers of a chained activation keep the sharing over the RF: counted unrolled,
+        # the held-out FF got worse (44 -> 49 %); registered all or nothing like its cycle below,
+        # held-out FF 38.7 -> 37.8 % but median 26.6 -> 29.2 and external 51.4 -> 54.3 %
         add("ff_pipe", ff_par * res * frac)
         f["lat_layer"] = frac  # no stage of its own when chained
         f["ff_layer"] = 100 * frac
         f["lut_layer"] = 100 * frac
+        if chained and spec.kind == "activation" and not ctx.dataflow:
+            # Inside the one pipelined top the activation follows its layer's last adder: it is
+            # chained there when both fit in the clock period, else it takes a cycle of its own -
+            # per-layer reports: 0 cycles at 5 and 25 ns (Vivado and Vitis HLS, 22 layers), 1 at
+            # 3.33 ns on a 7-series part (Vitis HLS, 24 layers), whatever the RF
+            f["lat_layer"] = 0.0
+            add("lat_depth", 1.0 if ctx.clock_ns < registered_activation_ns(spec, ctx, hyper) else 0.0)
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024
@@ -295,7 +302,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             copies = math.ceil(lookups / 2.0)  # a BRAM has two read ports
             add("bram_tables", copies * math.ceil(size * tb / 18432.0) + (1 if spec.kind == "softmax" else 0))
             add("lat_depth", 2)
-        else:
+        elif "lat_depth" not in f:
             add("lat_depth", frac)
         if spec.kind == "softmax" and spec.implementation == "argmax":
             # hls4ml's argmax softmax: a one-hot of the largest input, a tree of comparisons

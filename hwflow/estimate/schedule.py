@@ -271,6 +271,17 @@ def adder_ns(bits: int, hyper: dict[str, float] | None = None) -> float:
     return (hyper or {}).get("t_add_ns", T_ADD_NS) * (0.5 + bits / 32.0)
 
 
+#: Delay (ns, 7-series) of a table-free activation: a comparator and a multiplexer, a LUT level
+#: or two with their routing.
+T_ACT_NS = 1.0
+
+
+def registered_activation_ns(spec: LayerSpec, ctx: Context, hyper: dict[str, float] | None = None) -> float:
+    """The clock period below which an activation chained after its layer's last adder (an adder
+    of the activation's input width) no longer fits in the same cycle."""
+    return (adder_ns(_bits(spec.input_bits), hyper) + T_ACT_NS) * logic_speed(ctx, hyper)
+
+
 def logic_speed(ctx: Context, hyper: dict[str, float] | None = None) -> float:
     """Logic delay of the part's family relative to a 7-series part (UltraScale and newer scaled
     by the calibrated ``usp_speed``)."""
