@@ -7,11 +7,11 @@ zero truths count) is collected. Its lower and upper percentiles - every design
 counting once, with the finite-sample correction of split-conformal prediction -
 give the interval ``[(pred + f) e^q_lo - f, (pred + f) e^q_hi - f]``. Designs of one
 repository err together, so the 10th/90th percentiles pooled over designs cover fewer
-than 80 % of an unseen repository's designs: the nominal level is raised per metric
-(0.80 ... 0.95, :func:`choose_levels`) until, leaving each repository out in turn, 80 %
-of its designs are covered.
-Percentiles are kept per HLS tool where that tool has enough designs (residuals of
-Vitis HLS designs differ from those of Vivado HLS), else for all designs.
+than 80 % of an unseen repository's designs: the nominal level is raised per metric and
+quantile group (0.80 ... 0.95, :func:`choose_levels`) until, leaving each repository out in
+turn, 80 % of the group's designs are covered.
+Percentiles (and their levels) are kept per HLS tool where that tool has enough designs
+(residuals of Vitis HLS designs differ from those of Vivado HLS), else for all designs.
 
 A design outside the calibration data (layer types, precision range, tool, part family
 never seen) gets a wider interval - each reason widens the log half-widths by
