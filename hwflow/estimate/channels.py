@@ -71,4 +71,4 @@ def without_fifo(f: dict[str, float], fifo: dict[str, float]) -> dict[str, float
     return {k: v - fifo.get(k, 0.0) for k, v in f.items() if v - fifo.get(k, 0.0) > 0 or k not in fifo}
 
 
-__all__ = ["CHANNEL_FF", "fifo_features", "without_fifo"]
+__all__ = ["CHANNEL_FF", "STREAM_FIFO_FF", "fifo_features", "without_fifo"]

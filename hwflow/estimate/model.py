@@ -394,9 +394,8 @@ def design_features(layers: Iterable[LayerSpec], ctx: Context, hyper: dict[str, 
     """Summed features of a design, the per-layer features, and the design's II."""
     layers = list(layers)
     per_layer = [layer_features(l, ctx, hyper) for l in layers]
-    if per_layer:  # the last layer writes the top's output port, not a channel
-        per_layer[-1] = without_fifo(per_layer[-1], {k: v for k, v in fifo_features(layers[-1], ctx, hyper).items()
-                                                      if k in ("ff_chan", "lut_chan")})
+    if per_layer and ctx.io_type == "io_parallel":  # the last layer writes the top's port, not a channel
+        per_layer[-1] = without_fifo(per_layer[-1], fifo_features(layers[-1], ctx, hyper))
     iis = [layer_ii(l, ctx, hyper) for l in layers if l.is_known]
     ii = max(iis) if iis else 1
     total: dict[str, float] = {}
