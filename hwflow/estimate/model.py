@@ -258,6 +258,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # neighbours like an activation: no register stage of its own (at a slow clock a
             # whole small network is combinational).
             f["lat_layer"] = stages
+            f["ff_layer"] = 100 * stages
     elif spec.kind in ("activation", "softmax"):
         par = activation_elems(spec, ctx) if spec.kind == "activation" else _parallel_elems(spec, spec.n_in)
         units = par
@@ -319,7 +320,16 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             par = max(1, math.ceil(spec.n_in / rf))
         scale_products(f, par, _bits(spec.weight_bits), a, spec, ctx, hyper)  # weight-aware
         add("lut_add", par * res)
-        if spec.io_type == "io_parallel":
+        if spec.io_type == "io_parallel" and spec.w_other == 0 and not ctx.dataflow:
+            # every scale a power of two (QKeras' po2 alpha, hls4ml's ApplyAlpha): a shift and the
+            # bias adder, chained after the layer before like a table-free activation - 0 cycles
+            # and 0 FF reported for four such layers at 5 ns (56 LUT each)
+            frac = min(1.0, hyper.get("t_add_ns", T_ADD_NS) * logic_speed(ctx, hyper) / max(0.5, ctx.clock_ns))
+            add("ff_pipe", par * res * frac)
+            f["ff_layer"] = 100 * frac
+            f["lat_layer"] = 0.0
+            add("lat_depth", 1.0 if ctx.clock_ns < registered_activation_ns(spec, ctx, hyper) else 0.0)
+        elif spec.io_type == "io_parallel":
             # a multiply-add per element, chained with its neighbours within the clock period
             speed = logic_speed(ctx, hyper)
             frac = min(2.0, (T_MULT_NS + hyper.get("t_add_ns", T_ADD_NS)) * speed / max(0.5, ctx.clock_ns))

@@ -39,7 +39,7 @@ from hwflow.estimate.model import make_context
 # bram 13.5 (was 23.3), latency 9.6, ii 0.0. FF MAPE is dominated by two near-combinational HGQ
 # designs (FF < 1,000, latency 0-1 cycles); latency MAPE by one of them and one 2018 CNN whose
 # interval is in the millions.
-CEILING_MAPE = {"lut": 30.5, "ff": 40.5, "dsp": 13.0, "bram_18k": 20.5, "latency": 20.5, "ii": 12.5}
+CEILING_MAPE = {"lut": 30.5, "ff": 39.5, "dsp": 13.0, "bram_18k": 20.5, "latency": 20.5, "ii": 12.5}
 CEILING_MEDIAN = {"lut": 26.5, "ff": 28.5, "dsp": 4.0, "bram_18k": 15.0, "latency": 11.5, "ii": 1.0}
 # the part of the design space the model is good at: Vivado HLS streaming dataflows (18 designs)
 # achieved: latency 6.1, ii 4.9, dsp 6.5 (was 13.4), bram 8.5 (was 20.3), ff 41.3 (39.4 before the

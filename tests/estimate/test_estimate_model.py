@@ -356,3 +356,47 @@ def test_a_chained_activation_takes_a_cycle_only_where_it_no_longer_fits_after_i
     # under a dataflow top (a resource-strategy layer) the activation is a process of its own
     depth, layer = relu_cycles(25.0, strategy="resource")
     assert depth > 0 and layer > 0
+
+
+def test_a_sub_cycle_chained_dense_books_registers_only_for_its_fraction_of_the_clock():
+    """At a slow clock a small dense's multiply-add is a fraction of the period and chained with
+    its neighbours (a 25 ns Vitis HLS VAE encoder: 0 cycles and 0 FF per layer reported): its
+    per-layer registers scale with that fraction, while at 5 ns the same layer keeps a whole
+    stage."""
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    fc = _dense(n_in=16, n_out=3, bits=10)
+    slow = layer_features(fc, make_context([fc], "xcvu9p-flga2104-2-e", 25.0, tool="vitis_hls"), DEFAULT_HYPER)
+    fast = layer_features(fc, make_context([fc], "xcvu9p-flga2104-2-e", 2.5, tool="vitis_hls"), DEFAULT_HYPER)
+    assert slow["lat_layer"] < 1.0 and slow["ff_layer"] == pytest.approx(100 * slow["lat_layer"])
+    assert fast["ff_layer"] == 100
+
+
+def test_a_batchnorm_of_power_of_two_scales_is_a_chained_shift():
+    """hls4ml's ApplyAlpha (QKeras' po2 alpha) is a batch-norm whose scales are all powers of two:
+    a shift and the bias adder, 0 cycles and 0 FF in the four such layers of the derived table
+    (5 ns, Vitis HLS), where a batch-norm with general scales keeps its multiply-add."""
+    from hwflow.estimate.dataset import load_table
+    from hwflow.estimate.fit import _context
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    def bn(other):
+        return LayerSpec(name="a", kind="batchnorm", func="nnet::normalize", n_in=3, n_out=3,
+                         io_type="io_parallel", weight_bits=16, input_bits=16, result_bits=16, n_weights=3,
+                         w_zero=0, w_pow2=3 - other, w_other=other, w_two=0)
+
+    ctx = make_context([_dense(n_out=3), bn(0)], "xc7z020clg400-1", 5.0, tool="vitis_hls")
+    shift, mult = layer_features(bn(0), ctx, DEFAULT_HYPER), layer_features(bn(3), ctx, DEFAULT_HYPER)
+    assert shift["lat_layer"] == 0.0 and shift.get("lat_depth", 0.0) == 0.0
+    assert mult["lat_depth"] > 0 and shift["ff_pipe"] < mult["ff_pipe"] and shift["ff_layer"] < mult["ff_layer"]
+    seen = 0
+    for d in load_table():
+        lt = d.extra.get("layer_truth") or {}
+        for spec in d.layers:
+            t = lt.get(spec.name)
+            if spec.kind != "batchnorm" or spec.w_other != 0 or spec.io_type != "io_parallel" or not t:
+                continue
+            f = layer_features(spec, _context(d), DEFAULT_HYPER)
+            assert t["latency"] == 0 and f["lat_layer"] + f.get("lat_depth", 0.0) == 0.0, (d.folder, spec.name)
+            seen += 1
+    assert seen >= 4
