@@ -283,8 +283,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns)) if chained else 1.0
         ff_par = _parallel_elems(spec, spec.n_in) if spec.kind == "activation" else par
         # the registers of a chained activation keep the sharing over the RF: counted unrolled,
-        # the held-out FF got worse (44 -> 49 %); registered all or nothing like its cycle below,
-        # held-out FF 38.7 -> 37.8 % but median 26.6 -> 29.2 and external 51.4 -> 54.3 %
+        # the held-out FF got worse (44 -> 49 %); registered all or nothing like its cycle below
+        # for Vitis HLS only (for both tools: held-out FF 38.7 -> 37.8 % but median 26.6 -> 29.2
+        # and external 51.4 -> 54.3 % - Vivado HLS inlines the dense layers of these tops)
         add("ff_pipe", ff_par * res * frac)
         f["lat_layer"] = frac  # no stage of its own when chained
         f["ff_layer"] = 100 * frac
@@ -295,7 +296,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # per-layer reports: 0 cycles at 5 and 25 ns (Vivado and Vitis HLS, 22 layers), 1 at
             # 3.33 ns on a 7-series part (Vitis HLS, 24 layers), whatever the RF
             f["lat_layer"] = 0.0
-            add("lat_depth", 1.0 if ctx.clock_ns < registered_activation_ns(spec, ctx, hyper) else 0.0)
+            registered = 1.0 if ctx.clock_ns < registered_activation_ns(spec, ctx, hyper) else 0.0
+            add("lat_depth", registered)
+            if ctx.vitis:
+                # Vitis HLS reports it per layer: 0 FF without the cycle; with it every element's
+                # input and result, whatever the RF (2,143 FF for 64 elements at RF 1 and 100)
+                f["ff_pipe"] = spec.n_in * (a + res) * registered
+                f["ff_layer"] = 100 * registered
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024

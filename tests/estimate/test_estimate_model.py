@@ -400,3 +400,41 @@ def test_a_batchnorm_of_power_of_two_scales_is_a_chained_shift():
             assert t["latency"] == 0 and f["lat_layer"] + f.get("lat_depth", 0.0) == 0.0, (d.folder, spec.name)
             seen += 1
     assert seen >= 4
+
+
+def test_a_vitis_chained_activation_registers_every_element_or_none():
+    """Vitis HLS per-layer reports of the relus inside a pipelined io_parallel top: 0 FF where
+    the relu takes no cycle (5 and 25 ns), about its inputs' and results' bits per element where
+    it takes one (3.33 ns on a 7-series part: 2,143 FF for 64 elements at RF 1 and RF 100 alike)."""
+    from hwflow.estimate import load_calibration
+    from hwflow.estimate.dataset import load_table
+    from hwflow.estimate.fit import _context
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    hyper = {**DEFAULT_HYPER, **load_calibration()["hyper"]}
+
+    def relu_ff(clock, rf):
+        relu = LayerSpec(name="r", kind="activation", op="relu", func="nnet::relu", n_in=64, n_out=64,
+                         io_type="io_parallel", reuse_factor=rf, input_bits=16, result_bits=8)
+        ctx = make_context([_dense(n_out=64, rf=rf), relu], "xc7z020clg400-1", clock, tool="vitis_hls")
+        f = layer_features(relu, ctx, hyper)
+        return f.get("ff_pipe", 0.0), f.get("ff_layer", 0.0)
+
+    assert relu_ff(5.0, 1) == (0.0, 0.0) and relu_ff(25.0, 100) == (0.0, 0.0)
+    assert relu_ff(3.33, 1) == relu_ff(3.33, 100) == (64 * (16 + 8), 100)
+    checked = 0
+    for d in load_table():
+        ctx = _context(d)
+        if not ctx.vitis or ctx.dataflow or ctx.io_type != "io_parallel":
+            continue
+        lt = d.extra.get("layer_truth") or {}
+        for spec in d.layers:
+            t = lt.get(spec.name)
+            if spec.kind != "activation" or spec.op != "relu" or not t or t.get("ff") is None:
+                continue
+            ff = layer_features(spec, ctx, hyper).get("ff_pipe", 0.0)
+            assert (ff == 0) == (t["ff"] == 0), (d.folder, spec.name, ff, t["ff"])
+            if ff:
+                assert 0.5 < t["ff"] / ff < 2.0, (d.folder, spec.name, ff, t["ff"])
+            checked += 1
+    assert checked >= 20
