@@ -256,7 +256,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         if spec.io_type == "io_parallel" and stages < 1.0 and per_kernel_ii <= 1:
             # A multiply-add that fits in a fraction of the clock period is chained with its
             # neighbours like an activation: no register stage of its own (at a slow clock a
-            # whole small network is combinational).
+            # whole small network is combinational: 0 FF in every layer of two 25 ns encoders).
             f["lat_layer"] = stages
             f["ff_layer"] = 100 * stages
     elif spec.kind in ("activation", "softmax"):
