@@ -282,14 +282,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         chained = spec.io_type == "io_parallel" and not lookups
         frac = min(1.0, 1.0 / max(0.5, ctx.clock_ns)) if chained else 1.0
         ff_par = _parallel_elems(spec, spec.n_in) if spec.kind == "activation" else par
-        # the registers of a chained activation keep the sharing over the RF: counted unrolled,
-        # the held-out FF got worse (44 -> 49 %); registered all or nothing like its cycle below
-        # for Vitis HLS only (for both tools: held-out FF 38.7 -> 37.8 % but median 26.6 -> 29.2
-        # and external 51.4 -> 54.3 % - Vivado HLS inlines the dense layers of these tops)
-        add("ff_pipe", ff_par * res * frac)
         f["lat_layer"] = frac  # no stage of its own when chained
-        f["ff_layer"] = 100 * frac
         f["lut_layer"] = 100 * frac
+        registered = None
         if chained and spec.kind == "activation" and not ctx.dataflow:
             # Inside the one pipelined top the activation follows its layer's last adder: it is
             # chained there when both fit in the clock period, else it takes a cycle of its own -
@@ -298,11 +293,19 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             f["lat_layer"] = 0.0
             registered = 1.0 if ctx.clock_ns < registered_activation_ns(spec, ctx, hyper) else 0.0
             add("lat_depth", registered)
-            if ctx.vitis:
-                # Vitis HLS reports it per layer: 0 FF without the cycle; with it every element's
-                # input and result, whatever the RF (2,143 FF for 64 elements at RF 1 and 100)
-                f["ff_pipe"] = spec.n_in * (a + res) * registered
-                f["ff_layer"] = 100 * registered
+        if registered is not None and ctx.vitis:
+            # Vitis HLS books its registers in the layer's row, all or nothing with the cycle: 0 FF
+            # without it; with it every element's input and result, whatever the RF (2,143 FF for
+            # 64 elements at RF 1 and 100)
+            add("ff_pipe", spec.n_in * (a + res) * registered)
+            f["ff_layer"] = 100 * registered
+        else:
+            # a fraction of the outputs, keeping the sharing over the RF (counted unrolled, the
+            # held-out FF got worse, 44 -> 49 %). Vivado HLS keeps this form: all or nothing for
+            # both tools gave held-out FF 38.7 -> 37.8 % but median 26.6 -> 29.2 and external
+            # 51.4 -> 54.3 % (Vivado HLS inlines the dense layers of these tops)
+            add("ff_pipe", ff_par * res * frac)
+            f["ff_layer"] = 100 * frac
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024
@@ -331,7 +334,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # every scale a power of two (QKeras' po2 alpha, hls4ml's ApplyAlpha): a shift and the
             # bias adder, chained after the layer before like a table-free activation - 0 cycles
             # and 0 FF reported for four such layers at 5 ns (56 LUT each)
-            frac = min(1.0, hyper.get("t_add_ns", T_ADD_NS) * logic_speed(ctx, hyper) / max(0.5, ctx.clock_ns))
+            frac = min(1.0, adder_ns(res, hyper) * logic_speed(ctx, hyper) / max(0.5, ctx.clock_ns))
             add("ff_pipe", par * res * frac)
             f["ff_layer"] = 100 * frac
             f["lat_layer"] = 0.0
