@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .catalog import FEATURES
 from .interval import fit_verdict, intervals, out_of_domain
 from .layers_json import layers_from_layers_json
 from .layerspec import LayerSpec
@@ -57,6 +58,14 @@ def _load(path: str, mtime: float) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
+def _missing_features(doc: dict[str, Any]) -> list[str]:
+    """Features of the present model a calibration has no coefficient for (a user calibration
+    fitted by an earlier release would silently count them as 0)."""
+    coef = doc.get("coef") if isinstance(doc.get("coef"), dict) else {}
+    return [name for metric, names in FEATURES.items() for name in names
+            if name not in (coef.get(metric) or {})]
+
+
 def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
     """The calibration estimates use: ``path`` if given; else the user's own (written by
     ``hwflow estimate --recalibrate``, in the cache) unless ``HWFLOW_CALIBRATION=shipped``;
@@ -66,10 +75,12 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
         if up.is_file():
             try:
                 doc = _load(str(up), up.stat().st_mtime)
-                if doc.get("model") == MODEL_NAME and doc.get("coef"):
+                missing = _missing_features(doc)
+                if doc.get("model") == MODEL_NAME and doc.get("coef") and not missing:
                     return doc
-                _log.warning("%s: calibration of another model version (%s): the shipped one is used",
-                             up, doc.get("model"))
+                _log.warning("%s: calibration of another model version (%s%s): the shipped one is used; "
+                             "run `hwflow estimate --recalibrate` again", up, doc.get("model"),
+                             f"; no coefficient for {', '.join(missing[:3])}" if missing else "")
             except (OSError, ValueError) as exc:
                 _log.warning("%s: unreadable (%s): the shipped calibration is used", up, exc)
     p = Path(path) if path else CALIBRATION_PATH

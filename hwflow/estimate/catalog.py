@@ -16,7 +16,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp", "lut_quant", "lut_chan"),
     "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
-           "ff_chain", "ff_pipe_s", "ff_wreg", "ff_chan"),
+           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer", "lat_chain"),
 }
@@ -52,7 +52,7 @@ PRIORS: dict[str, dict[str, float]] = {
             "lut_wrom": 1.0, "lut_layer_s": 1.0, "lut_add_dsp": 0.5, "lut_quant": 1.0, "lut_chan": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
            "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0,
-           "ff_wreg": 0.5, "ff_chan": 1.0},
+           "ff_hold": 0.5, "ff_chan": 1.0},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0,

@@ -216,11 +216,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             n_hold = spec.kernel_mults // max(1, spec.n_filt if spec.is_conv else spec.n_out)
             add("ff_inreg", n_hold * spec.parallel_pixels * a)
             if not real_const and not spec.is_conv:
-                # the weights a shared multiplier is fed in turn sit in registers (a 32x10
-                # layer at RF 16 / 64: 4.9-5.9 k FF for 5,120 weight bits; pruned to 80
-                # nonzero weights: 2.0 k)
+                # hls4ml keeps the products in an accum_t array: one made in an early cycle of
+                # the RF waits in a register of the accumulator width until the adder tree takes
+                # it (per-layer reports: 13-21 FF per nonzero product for 8-bit weights and
+                # 16-bit sums at RF 100, 11-14 for 16 / 16 bits at RF 16; a 32x10 layer at RF
+                # 16 / 64: 4.9-5.9 k FF, pruned to 80 nonzero weights 2.0 k)
                 nzw = spec.kernel_nonzero if spec.w_other is None else (spec.w_other + (spec.w_pow2 or 0))
-                add("ff_wreg", nzw * w)
+                add("ff_hold", nzw * acc)
         # Weight memories of the resource strategy: block_factor = M words of w bits, RF deep.
         if spec.strategy == "resource":
             rom_bits = spec.kernel_mults * w

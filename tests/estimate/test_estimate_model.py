@@ -189,21 +189,25 @@ def test_softmax_units_follow_hls4ml_not_the_reuse_factor_of_io_parallel():
     assert dsp("io_parallel", 1, mul_impl="fabric") == 0
 
 
-def test_weights_fed_in_turn_to_shared_multipliers_are_registers():
-    """Latency strategy at RF > 1: the weights each shared multiplier takes in turn are held in
-    registers (per-layer reports: a 32x10 dense at RF 16 / 64, 4.9-5.9 k FF for 5,120 weight
-    bits; pruned to 80 nonzero weights, 2.0 k) - fewer nonzero weights, fewer FF; at RF 1 the
-    weights are constants folded into the logic."""
+def test_products_of_shared_multipliers_wait_in_accumulator_registers():
+    """Latency strategy at RF > 1: hls4ml keeps the products in an ``accum_t`` array, so a product
+    made in an early cycle of the RF waits in a register of the accumulator width (per-layer
+    reports: 13-21 FF per nonzero product for 8-bit weights and 16-bit sums at RF 100, twice the
+    weight width; a 32x10 dense at RF 16 / 64, 4.9-5.9 k FF; pruned to 80 nonzero weights, 2.0 k) -
+    fewer nonzero weights, fewer FF; at RF 1 the weights are constants folded into the logic."""
+    from dataclasses import replace
+
     from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
 
-    def feats(rf, nnz):
-        spec = _dense(n_in=32, n_out=10, rf=rf, nnz=nnz, io="io_stream")
+    def feats(rf, nnz, w=16, acc=16):
+        spec = replace(_dense(n_in=32, n_out=10, rf=rf, nnz=nnz, io="io_stream"), weight_bits=w, accum_bits=acc)
         ctx = make_context([spec], "xc7z020clg400-1", 10.0)
         return layer_features(spec, ctx, dict(DEFAULT_HYPER))
 
-    assert feats(16, 320)["ff_wreg"] == 320 * 16
-    assert feats(16, 80)["ff_wreg"] == 80 * 16
-    assert "ff_wreg" not in feats(1, 320)
+    assert feats(16, 320)["ff_hold"] == 320 * 16
+    assert feats(16, 80)["ff_hold"] == 80 * 16
+    assert feats(16, 320, w=8, acc=16)["ff_hold"] == 320 * 16  # the sum's width, not the weight's
+    assert "ff_hold" not in feats(1, 320)
     full = estimate_layers([_dense(n_in=32, n_out=10, rf=16, io="io_stream")], part="xc7z020clg400-1", clock_ns=10)
     pruned = estimate_layers([_dense(n_in=32, n_out=10, rf=16, nnz=80, io="io_stream")], part="xc7z020clg400-1",
                              clock_ns=10)

@@ -78,3 +78,30 @@ def test_recalibrate_without_runs_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("HWFLOW_CACHE", str(tmp_path / "empty"))
     with pytest.raises(ValueError, match="hwflow synth"):
         store.recalibrate()
+
+
+def test_user_calibration_of_an_earlier_feature_set_is_not_used(tmp_path, monkeypatch, caplog):
+    """A recalibration written by an earlier release lacks coefficients of features added since:
+    used as is, those terms would count 0. The shipped calibration is used instead, with a warning
+    that says how to refit."""
+    monkeypatch.setenv("HWFLOW_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("HWFLOW_CALIBRATION", raising=False)
+    user = {**json.loads(json.dumps(_shipped())), "name": "user"}
+    path = store.user_calibration_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(user))
+    assert load_calibration()["name"] == "user"  # complete: used
+
+    old = json.loads(json.dumps(user))
+    del old["coef"]["ff"]["ff_hold"]
+    path.write_text(json.dumps(old))
+    with caplog.at_level("WARNING"):
+        calib = load_calibration()
+    assert calib["name"] != "user" and "ff_hold" in calib["coef"]["ff"]
+    assert "ff_hold" in caplog.text and "--recalibrate" in caplog.text
+
+
+def _shipped():
+    from hwflow.estimate import CALIBRATION_PATH
+
+    return load_calibration(CALIBRATION_PATH)
