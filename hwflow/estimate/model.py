@@ -31,6 +31,7 @@ from .schedule import (
     Context,
     _bits,
     _parallel_elems,
+    _stream_words,
     _table_lookups,
     activation_elems,
     quant_bits,
@@ -308,6 +309,12 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # 51.4 -> 54.3 % (Vivado HLS inlines the dense layers of these tops)
             add("ff_pipe", ff_par * res * frac)
             f["ff_layer"] = 100 * frac
+        if spec.kind == "activation" and spec.io_type == "io_stream" and not lookups and _stream_words(spec) == 1:
+            # One stream word per inference: the process is a single pass from the read to the
+            # write, with no loop pipeline to register (3 FF reported for four such relus of 10-128
+            # elements after a dense layer; 13-1,100 for the relus of convolutions looping over pixels)
+            f.pop("ff_pipe", None)
+            f["ff_layer"] = 0.0
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024

@@ -442,3 +442,40 @@ def test_a_vitis_chained_activation_registers_every_element_or_none():
                 assert 0.5 < t["ff"] / ff < 2.0, (d.folder, spec.name, ff, t["ff"])
             checked += 1
     assert checked >= 20
+
+
+def test_a_single_word_stream_activation_has_no_loop_registers():
+    """An io_stream relu whose input is one stream word (after a dense layer) is a single pass
+    from the read to the write: 3 FF reported in each of four such layers (10-128 elements),
+    where the relus of convolutions, looping over their pixels, keep a registered word."""
+    from hwflow.estimate import load_calibration
+    from hwflow.estimate.dataset import load_table
+    from hwflow.estimate.fit import _context
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    hyper = {**DEFAULT_HYPER, **load_calibration()["hyper"]}
+
+    def relu_ff(n, pack):
+        relu = LayerSpec(name="r", kind="activation", op="relu", func="nnet::relu", n_in=n, n_out=n,
+                         io_type="io_stream", in_pack=pack, out_pack=pack, input_bits=16, result_bits=16)
+        ctx = make_context([relu], "xc7z020clg400-1", 10.0)
+        f = layer_features(relu, ctx, hyper)
+        return f.get("ff_pipe_s", 0.0), f.get("ff_layer", 0.0)
+
+    assert relu_ff(64, 64) == (0.0, 0.0)
+    assert relu_ff(2704, 4) == (4 * 16, 100)  # 676 words: a pipelined loop
+    checked = 0
+    for d in load_table():
+        ctx = _context(d)
+        lt = d.extra.get("layer_truth") or {}
+        for spec in d.layers:
+            t = lt.get(spec.name)
+            if spec.kind != "activation" or spec.op != "relu" or spec.io_type != "io_stream" or not t:
+                continue
+            f = layer_features(spec, ctx, hyper)
+            single = spec.n_in <= (spec.in_pack or 1)
+            assert (f.get("ff_pipe_s", 0.0) == 0.0) == single, (d.folder, spec.name)
+            if single:
+                assert t["ff"] <= 10, (d.folder, spec.name, t["ff"])
+                checked += 1
+    assert checked >= 4
