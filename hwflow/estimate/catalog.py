@@ -13,7 +13,7 @@ from typing import Any
 # coefficient near 1 means the physical picture holds and its size is readable.
 FEATURES: dict[str, tuple[str, ...]] = {
     "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
-    "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_act", "lut_table",
+    "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_mux_r", "lut_act", "lut_table",
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp", "lut_quant", "lut_chan"),
     "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
            "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan"),
@@ -47,7 +47,7 @@ def tool_groups(tool: str | None, version: Any = None) -> list[str]:
 #: its physical default instead of an arbitrary value.
 PRIORS: dict[str, dict[str, float]] = {
     "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
-    "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_act": 1.0,
+    "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_mux_r": 0.5, "lut_act": 1.0,
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
             "lut_wrom": 1.0, "lut_layer_s": 1.0, "lut_add_dsp": 0.5, "lut_quant": 1.0, "lut_chan": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,

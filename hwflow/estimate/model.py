@@ -162,6 +162,11 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             n_dsp_add = min(m_keep, m_dsp)
             add("lut_add_dsp", n_dsp_add * acc)
             add("lut_add", (m_keep - n_dsp_add) * acc)
+        elif spec.strategy == "latency" and not const:
+            # RF > 1: the ALLOCATION pragma shares the multipliers only; every nonzero product
+            # keeps its adder in the tree that sums the held products
+            n_add = spec.kernel_nonzero if spec.w_other is None else spec.w_other + (spec.w_pow2 or 0)
+            add("lut_add", max(m_keep, n_add * spec.parallel_pixels) * acc)
         else:
             add("lut_add", m_keep * acc)
         shared_inputs = 0 if const else max(0, nnz_total - m)
@@ -174,7 +179,8 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         else:
             # Latency strategy, RF > 1: constants and inputs of RF products funnel into one multiplier.
             mux_bits = shared_inputs * (a + w) / 2.0
-        add("lut_mux", mux_bits)
+        # (a resource strategy's log-deep operand mux is another structure: its own coefficient)
+        add("lut_mux_r" if spec.strategy == "resource" else "lut_mux", mux_bits)
         stages = pipeline_stages(spec, ctx, hyper.get("t_add_ns", T_ADD_NS), hyper.get("usp_speed"))
         if spec.io_type == "io_parallel" and spec.strategy == "resource" and outs * res > 18432:
             # A large io_parallel output of a resource-strategy (dataflow) design is a
@@ -217,11 +223,9 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             n_hold = spec.kernel_mults // max(1, spec.n_filt if spec.is_conv else spec.n_out)
             add("ff_inreg", n_hold * spec.parallel_pixels * a)
             if not real_const and not spec.is_conv:
-                # hls4ml keeps the products in an accum_t array: one made in an early cycle of
-                # the RF waits in a register of the accumulator width until the adder tree takes
-                # it (per-layer reports: 13-21 FF per nonzero product for 8-bit weights and
-                # 16-bit sums at RF 100, 11-14 for 16 / 16 bits at RF 16; a 32x10 layer at RF
-                # 16 / 64: 4.9-5.9 k FF, pruned to 80 nonzero weights 2.0 k)
+                # a product made early in the RF waits, at the accumulator width (hls4ml's accum_t
+                # array), for the adder tree: 13-21 FF per nonzero product at 8-bit weights and
+                # 16-bit sums, RF 100; 11-14 at 16 / 16 bits, RF 16
                 nzw = spec.kernel_nonzero if spec.w_other is None else (spec.w_other + (spec.w_pow2 or 0))
                 add("ff_hold", nzw * acc)
         # Weight memories of the resource strategy: block_factor = M words of w bits, RF deep.
@@ -310,9 +314,8 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             add("ff_pipe", ff_par * res * frac)
             f["ff_layer"] = 100 * frac
         if spec.kind == "activation" and spec.io_type == "io_stream" and not lookups and _stream_words(spec) == 1:
-            # One stream word per inference: the process is a single pass from the read to the
-            # write, with no loop pipeline to register (3 FF reported for four such relus of 10-128
-            # elements after a dense layer; 13-1,100 for the relus of convolutions looping over pixels)
+            # One stream word per inference: a single pass from read to write, no loop pipeline
+            # to register (3 FF reported in four such relus; 13-1,100 where convolutions loop)
             f.pop("ff_pipe", None)
             f["ff_layer"] = 0.0
         tb = _bits(spec.table_bits, 18)

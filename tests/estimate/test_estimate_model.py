@@ -479,3 +479,22 @@ def test_a_single_word_stream_activation_has_no_loop_registers():
                 assert t["ff"] <= 10, (d.folder, spec.name, t["ff"])
                 checked += 1
     assert checked >= 4
+
+
+def test_a_multiplier_limited_layer_keeps_an_adder_per_product():
+    """Latency strategy at RF > 1: hls4ml's ALLOCATION pragma limits the multipliers only, so the
+    adder tree that sums the held products is as large as at RF 1 (Vitis HLS RF 100 layers with
+    10-12 DSPs: 1.4 LUT per nonzero product and accumulator bit, as at RF 2); the resource
+    strategy accumulates in its multipliers' running sums, and its operand multiplexers have a
+    coefficient of their own."""
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+
+    def feats(rf, strategy="latency", nnz=None):
+        spec = _dense(n_in=16, n_out=64, rf=rf, strategy=strategy, nnz=nnz)
+        ctx = make_context([spec], "xc7z020clg400-1", 5.0)
+        return layer_features(spec, ctx, dict(DEFAULT_HYPER))
+
+    assert feats(2)["lut_add"] == feats(100)["lut_add"] == 16 * 64 * 16
+    assert feats(100, nnz=256)["lut_add"] == 256 * 16  # pruned products have no adder
+    res = feats(16, strategy="resource")
+    assert res["lut_add"] == 64 * 16 and "lut_mux" not in res and res["lut_mux_r"] > 0
