@@ -78,9 +78,10 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
                 missing = _missing_features(doc)
                 if doc.get("model") == MODEL_NAME and doc.get("coef") and not missing:
                     return doc
-                _log.warning("%s: calibration of another model version (%s%s): the shipped one is used; "
-                             "run `hwflow estimate --recalibrate` again", up, doc.get("model"),
-                             f"; no coefficient for {', '.join(missing[:3])}" if missing else "")
+                why = (f"written by an earlier release: no coefficient for {', '.join(missing[:3])}"
+                       if doc.get("model") == MODEL_NAME and missing else f"of another model version ({doc.get('model')})")
+                _log.warning("%s: calibration %s; the shipped one is used - run `hwflow estimate --recalibrate` "
+                             "again", up, why)
             except (OSError, ValueError) as exc:
                 _log.warning("%s: unreadable (%s): the shipped calibration is used", up, exc)
     p = Path(path) if path else CALIBRATION_PATH

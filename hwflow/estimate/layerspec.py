@@ -189,6 +189,15 @@ class LayerSpec:
         return max(0, min(km, self.n_nonzero))
 
     @property
+    def kernel_products(self) -> int:
+        """Products of the kernel that stay: the nonzero weights, less those quantized to 0 when the
+        weight values are known (zeros, ±2^k shifts and the rest: ``w_zero`` + ``w_pow2`` + ``w_other``)."""
+        nz = self.kernel_nonzero
+        if self.w_other is None:
+            return nz
+        return min(nz, self.w_other + (self.w_pow2 or 0))
+
+    @property
     def macs(self) -> int:
         """Multiply-accumulates per inference."""
         return self.kernel_mults * self.out_pixels

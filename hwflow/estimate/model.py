@@ -144,7 +144,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             ratio = float(spec.parallel_pixels)  # the same constants at every pixel in parallel
             m_other = min(m, spec.w_other * ratio)
             m_dsp = min(m, max(0, spec.w_other - (spec.w_two or 0)) * ratio)
-            m_keep = min(m, (spec.w_other + (spec.w_pow2 or 0)) * ratio)
+            m_keep = min(m, spec.kernel_products * ratio)
             w_eff = min(float(w), 1.5 * (spec.w_csd or 1.0))
         if real_const:
             m_dsp = max(0, spec.w_other - (spec.w_two or 0)) * float(spec.parallel_pixels)
@@ -165,8 +165,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         elif spec.strategy == "latency" and not const:
             # RF > 1: the ALLOCATION pragma shares the multipliers only; every nonzero product
             # keeps its adder in the tree that sums the held products
-            n_add = spec.kernel_nonzero if spec.w_other is None else spec.w_other + (spec.w_pow2 or 0)
-            add("lut_add", max(m_keep, n_add * spec.parallel_pixels) * acc)
+            add("lut_add", max(m_keep, spec.kernel_products * spec.parallel_pixels) * acc)
         else:
             add("lut_add", m_keep * acc)
         shared_inputs = 0 if const else max(0, nnz_total - m)
@@ -226,8 +225,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 # a product made early in the RF waits, at the accumulator width (hls4ml's accum_t
                 # array), for the adder tree: 13-21 FF per nonzero product at 8-bit weights and
                 # 16-bit sums, RF 100; 11-14 at 16 / 16 bits, RF 16
-                nzw = spec.kernel_nonzero if spec.w_other is None else (spec.w_other + (spec.w_pow2 or 0))
-                add("ff_hold", nzw * acc)
+                add("ff_hold", spec.kernel_products * acc)
         # Weight memories of the resource strategy: block_factor = M words of w bits, RF deep.
         if spec.strategy == "resource":
             rom_bits = spec.kernel_mults * w
@@ -245,10 +243,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # adder delay of the chain, in cycles, and the accumulators and inputs carried
             # through its stages.
             per_out = spec.n_filt if spec.is_conv else spec.n_out
-            nz = spec.kernel_nonzero
-            if spec.w_other is not None:
-                nz = min(nz, (spec.w_other or 0) + (spec.w_pow2 or 0))
-            fan = max(1.0, nz / max(1, per_out))
+            fan = max(1.0, spec.kernel_products / max(1, per_out))
             extra = max(0.0, fan - math.log2(max(2.0, fan)) - 1.0)
             t_add = adder_ns(acc, hyper) * logic_speed(ctx, hyper)
             chain = extra * t_add / max(0.5, ctx.clock_ns)
