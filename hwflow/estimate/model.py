@@ -331,6 +331,12 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             else:
                 add("dsp_softmax", units * dsps_per_multiplier(tb, tb, ctx.family))
             add("lat_softmax", softmax_delay(spec, ctx, hyper) / max(0.5, ctx.clock_ns))
+            if spec.io_type == "io_stream" and spec.implementation is not None:
+                # The word's exponentials and, after their sum, its normalising products pass
+                # in turn through the same ceil(word / RF) units: the second pass adds its cycles
+                # to the fill (10-wide words at RF 16: 23-25 cycles reported, RF 1: 5)
+                word = max(1, spec.in_pack or spec.n_chan or spec.n_in)
+                add("lat_depth", math.ceil(word / max(1, units)) - 1)
     elif spec.kind == "batchnorm":
         par = _parallel_elems(spec, spec.n_in)
         if spec.io_type == "io_parallel":
