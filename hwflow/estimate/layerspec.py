@@ -120,6 +120,8 @@ class LayerSpec:
     n_state: int = 0
     n_timesteps: int = 1
     rnn_static: bool = True
+    # the recurrent kernel's own reuse factor (hls4ml's mult_config2; None: the layer's)
+    recurrent_reuse: int | None = None
     # Distributed-arithmetic dense (hls4ml 1.3 ``dense_da_<i>``): its explicit adder graph.
     da_adders: int = 0
     da_adder_bits: int = 0

@@ -313,6 +313,12 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # to register (3 FF reported in four such relus; 13-1,100 where convolutions loop)
             f.pop("ff_pipe", None)
             f["ff_layer"] = 0.0
+        if (spec.kind == "activation" and lookups and spec.io_type == "io_parallel"
+                and not ctx.vitis):
+            # Vivado HLS: a table read's result is the memory's own output register (an
+            # io_parallel sigmoid reported at 3 FF; a GRU cell's 40- and 20-wide gate tables at 2)
+            f.pop("ff_pipe", None)
+            f["ff_layer"] = 0.0
         tb = _bits(spec.table_bits, 18)
         if lookups:
             size = spec.table_size or 1024

@@ -118,16 +118,19 @@ def rnn_parts(spec: LayerSpec) -> list[LayerSpec]:
     kernel = replace(spec, name=f"{spec.name}.kernel", kind="dense", op=None, n_in=max(1, spec.n_in),
                      n_out=gates * n, n_weights=max(1, spec.n_in) * gates * n, **base)
     recurrent = replace(spec, name=f"{spec.name}.recurrent", kind="dense", op=None, n_in=n, n_out=gates * n,
-                        n_weights=n * gates * n, **base)
+                        n_weights=n * gates * n, **dict(base, reuse_factor=spec.recurrent_reuse or spec.reuse_factor))
     hard = spec.implementation == "hard"
     parts = [kernel, recurrent]
     n_sig = (gates - 1) * n if gates > 1 else 0
     n_tanh = (2 if gates == 4 else 1) * n
+    # hls4ml's sigmoid / tanh functions are pipelined at II 1 with their element loop unrolled,
+    # whatever the reuse factor of the cell: every gate element has its own table read
+    act = dict(base, reuse_factor=1)
     if n_sig:
         parts.append(replace(spec, name=f"{spec.name}.gates", kind="activation",
-                             op="hard_sigmoid" if hard else "sigmoid", n_in=n_sig, n_out=n_sig, **base))
+                             op="hard_sigmoid" if hard else "sigmoid", n_in=n_sig, n_out=n_sig, **act))
     parts.append(replace(spec, name=f"{spec.name}.act", kind="activation", op="hard_tanh" if hard else "tanh",
-                         n_in=n_tanh, n_out=n_tanh, **base))
+                         n_in=n_tanh, n_out=n_tanh, **act))
     n_prod = {"gru": 3, "lstm": 3}.get(spec.op or "", 0) * n
     if n_prod:
         prod = dict(base, strategy="resource", reuse_factor=1, notes=[VARIABLE_OPERANDS])

@@ -161,6 +161,9 @@ def _rnn_fields(spec: LayerSpec, cfgs: dict[str, dict[str, Any]], cfg: dict[str,
     rf = _i(kernel, "reuse_factor")
     if rf and rf > 0:
         spec.reuse_factor = rf
+    recurrent = (cfgs.get(refs.get("mult_config2", "")) or {}).get("fields") or {}
+    rrf = _i(recurrent, "reuse_factor")
+    spec.recurrent_reuse = rrf if rrf and rrf > 0 else None
     strat = kernel.get("strategy")
     if isinstance(strat, str):
         spec.strategy = "resource" if strat.lower().startswith("resource") else "latency"

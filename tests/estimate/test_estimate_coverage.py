@@ -190,3 +190,46 @@ def test_resource_strategy_at_reuse_factor_one_is_built_like_the_latency_strateg
 
     prods = [p for p in rnn_parts(_gru()) if p.name.endswith(".products")]
     assert prods and VARIABLE_OPERANDS in prods[0].notes and as_built(prods[0]).strategy == "resource"
+
+
+def test_recurrent_kernel_keeps_its_own_reuse_factor(tmp_path):
+    """hls4ml writes the recurrent kernel's own reuse factor into ``mult_config2`` (hls4ml 1.3
+    moves a ReuseFactor of 12 to the closest valid one for the 20 x 60 recurrent kernel, 10, and
+    keeps 12 for the 6 x 60 input kernel): its shared multipliers are counted with that RF."""
+    tf = pytest.importorskip("tensorflow")
+    hls4ml = pytest.importorskip("hls4ml")
+    L = tf.keras.layers
+    i = L.Input((10, 6), name="seq_in")
+    model = tf.keras.Model(i, L.GRU(20, name="gru")(i))
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    cfg["Model"]["Strategy"] = "Resource"
+    cfg["LayerName"]["gru"].update({"ReuseFactor": 12, "Strategy": "Resource"})
+    out = tmp_path / "gru"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(out), backend="Vivado",
+                                               io_type="io_parallel", part="xcu250-figd2104-2L-e").write()
+    from hwflow.estimate.project import layers_from_project
+
+    specs, _ = layers_from_project(out)
+    gru = [s for s in specs if s.kind == "rnn"][0]
+    assert (gru.reuse_factor, gru.recurrent_reuse) == (12, 10)
+    est = estimate_layers([gru], part="xcu250-figd2104-2L-e", clock_ns=5)
+    # input kernel 6 x 60 / 12 + recurrent 20 x 60 / 10 + 60 state products = 210 DSP (not 190)
+    assert est["resources"]["dsp"] == pytest.approx(210, rel=0.05)
+
+
+def test_rnn_gate_tables_are_read_in_parallel_whatever_the_reuse_factor():
+    """hls4ml's sigmoid / tanh are pipelined at II 1 with the element loop unrolled: a GRU(20)
+    cell reads its 40 gate and 20 candidate tables at once - 30 BRAM_18K of tables whether the
+    kernels share their multipliers over 1 or 30 cycles."""
+    from hwflow.estimate.schedule import activation_elems, rnn_parts
+    from hwflow.estimate.model import make_context
+
+    for rf in (1, 30):
+        spec = _gru(n_in=6, n_state=20, reuse_factor=rf, strategy="resource", weight_bits=16, input_bits=16)
+        ctx = make_context([spec], "xcu250-figd2104-2L-e", 5.0)
+        acts = [p for p in rnn_parts(spec) if p.kind == "activation"]
+        assert [activation_elems(p, ctx) for p in acts] == [40, 20]
+    lo = estimate_layers([_gru(n_in=6, n_state=20, reuse_factor=1)], part="xcu250-figd2104-2L-e", clock_ns=5)
+    hi = estimate_layers([_gru(n_in=6, n_state=20, reuse_factor=30, strategy="resource")],
+                         part="xcu250-figd2104-2L-e", clock_ns=5)
+    assert hi["resources"]["bram_18k"] >= 30 and lo["resources"]["bram_18k"] >= 30
