@@ -122,6 +122,9 @@ class LayerSpec:
     rnn_static: bool = True
     # the recurrent kernel's own reuse factor (hls4ml's mult_config2; None: the layer's)
     recurrent_reuse: int | None = None
+    # the layer reads its sequence from the top's input port packed into one word (io_parallel
+    # ARRAY_RESHAPE): every time step selects its inputs out of that word with variable shifts
+    input_reshaped: bool = False
     # Distributed-arithmetic dense (hls4ml 1.3 ``dense_da_<i>``): its explicit adder graph.
     da_adders: int = 0
     da_adder_bits: int = 0

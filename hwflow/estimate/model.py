@@ -25,6 +25,7 @@ from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  
 from .composite import general_on_dsp, layernorm_features, multiply_features, scale_products
 from .devices import dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
+from .rnn import rnn_features
 from .schedule import (
     T_ADD_NS,
     T_MULT_NS,
@@ -43,8 +44,6 @@ from .schedule import (
     registered_activation_ns,
     softmax_delay,
     pipeline_stages,
-    rnn_copies,
-    rnn_parts,
 )
 
 MODEL_NAME = "hwflow-analytic-v2"
@@ -83,30 +82,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         add("lat_depth", stages)
         return f
     if spec.kind == "rnn":
-        # A recurrent cell's latency is paid once per time step (the state recurrence is
-        # sequential); the input and recurrent kernels run side by side, so a step costs the
-        # slower of the two plus the gates and state products. Resources: one cell when it is
-        # reused over the steps - the static variant (its state lives in static registers, so
-        # HLS keeps one instance and serialises the calls) and every io_stream layer (its time
-        # loop is not unrolled); the non-static io_parallel variant inside the pipelined top
-        # function is unrolled over the time steps, one cell per step.
-        copies = rnn_copies(spec)
-        # the parts are inside the cell, not processes of the top: no FIFO or channel of their
-        # own - the cell's output has one (added below)
-        parts = [without_fifo(layer_features(part, ctx, hyper), fifo_features(part, ctx, hyper))
-                 for part in rnn_parts(spec)]
-        kernels, rest = parts[:2], parts[2:]
-        slow = max(kernels, key=lambda p: p.get("lat_depth", 0.0) + p.get("lat_serial", 0.0))
-        for p in kernels:
-            for k, v in p.items():
-                if not k.startswith("lat_"):
-                    add(k, v * copies)
-        for p in [slow] + rest:
-            for k, v in p.items():
-                add(k, v * spec.n_timesteps if k.startswith("lat_") else (0.0 if p is slow else v * copies))
-        for k, v in fifo_features(spec, ctx, hyper).items():
-            add(k, v)
-        return f
+        return rnn_features(spec, ctx, hyper, layer_features)
     if spec.kind == "layernorm":
         return layernorm_features(spec, ctx, hyper)
     add("lut_layer", 100)

@@ -463,6 +463,9 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
         "hls4ml_config": hcfg,
         "top_pragmas": sorted({p.upper() for p in re.findall(r"#pragma\s+HLS\s+(\w+)", _strip_comments(cpp_txt), re.I)})
         if cpp_txt else None,
+        # arrays the top function packs into one wide word (its io_parallel input port)
+        "top_reshaped": sorted(set(re.findall(r"#pragma\s+HLS\s+ARRAY_RESHAPE\s+variable\s*=\s*(\w+)",
+                                              _strip_comments(cpp_txt), re.I))) if cpp_txt else None,
         "project": {"name": pname, "part": part, "clock_ns": float(clock) if clock else None,
                     "tool": tool, "tool_version": tool_version, "tool_source": tool_source,
                     "mul_impl": tcl.get("mul_impl", "auto"), "dir": str(root), "caveats": caveats},

@@ -425,6 +425,7 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
                 spec.n_out = spec.n_state * max(1, _i(outer, "n_sequence_out", default=1) or 1)
                 static = outer.get("use_static")
                 spec.rnn_static = bool(static) if static is not None else True
+                spec.input_reshaped = _reads_packed_port(call, doc)
                 specs.append(spec)
             continue
         if fname == "einsum_dense":
@@ -446,6 +447,8 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
             if kind2 != "unknown" and kind2 not in ("activation",):
                 kind, op = kind2, op2
         spec = _spec_from_config(doc, cfgs, cfg, kind, op, func, name, in_t, out_t)
+        if kind == "rnn":
+            spec.input_reshaped = _reads_packed_port(call, doc)
         if isinstance(call.get("fifo_depth"), int):
             spec.fifo_depth = call["fifo_depth"]
         if kind == "unknown":
@@ -457,6 +460,13 @@ def layers_from_document(doc: dict[str, Any]) -> list[LayerSpec]:
         for spec in specs:
             spec.top_partitioned = partitioned
     return specs
+
+
+def _reads_packed_port(call: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """Whether a layer call's input is an array the top function packs into one wide word
+    (``#pragma HLS ARRAY_RESHAPE``: hls4ml's io_parallel input port)."""
+    args = call.get("args") or []
+    return bool(args) and str(args[0]).strip() in set(doc.get("top_reshaped") or [])
 
 
 def _kind_from_base(base: str, cfg: dict[str, Any]) -> tuple[str, str | None]:

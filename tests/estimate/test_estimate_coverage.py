@@ -215,6 +215,16 @@ def test_recurrent_kernel_keeps_its_own_reuse_factor(tmp_path):
     est = estimate_layers([gru], part="xcu250-figd2104-2L-e", clock_ns=5)
     # input kernel 6 x 60 / 12 + recurrent 20 x 60 / 10 + 60 state products = 210 DSP (not 190)
     assert est["resources"]["dsp"] == pytest.approx(210, rel=0.05)
+    # the GRU reads its sequence from the packed input port (ARRAY_RESHAPE) in a dataflow top:
+    # a variable part-select per input element and time step loop - six wide shifters
+    from dataclasses import replace
+
+    assert gru.input_reshaped is True
+    unpacked = estimate_layers([replace(gru, input_reshaped=False)], part="xcu250-figd2104-2L-e", clock_ns=5)
+    from hwflow.estimate.rnn import SEQ_SELECT_LUT
+
+    extra = est["resources"]["lut"] - unpacked["resources"]["lut"]
+    assert extra == pytest.approx(6 * SEQ_SELECT_LUT, rel=0.3)
 
 
 def test_rnn_gate_tables_are_read_in_parallel_whatever_the_reuse_factor():
@@ -233,3 +243,15 @@ def test_rnn_gate_tables_are_read_in_parallel_whatever_the_reuse_factor():
     hi = estimate_layers([_gru(n_in=6, n_state=20, reuse_factor=30, strategy="resource")],
                          part="xcu250-figd2104-2L-e", clock_ns=5)
     assert hi["resources"]["bram_18k"] >= 30 and lo["resources"]["bram_18k"] >= 30
+
+
+def test_a_pipelined_top_unrolls_the_time_loop_so_no_shifters():
+    """Latency strategy: hls4ml's top is one pipeline, the time loop unrolls and every
+    part-select of the packed input word has a constant index (a GRU(1) on 5 x 10 inputs is
+    reported at 2.3 k LUT in all) - no shifters counted."""
+    spec = _gru(n_in=10, n_state=1, n_timesteps=5, input_reshaped=True, weight_bits=16, input_bits=16)
+    packed = estimate_layers([spec], part="xc7z020clg400-1", clock_ns=5)
+    from dataclasses import replace
+
+    plain = estimate_layers([replace(spec, input_reshaped=False)], part="xc7z020clg400-1", clock_ns=5)
+    assert packed["resources"]["lut"] == plain["resources"]["lut"] < 10_000
