@@ -149,6 +149,13 @@ def _rnn_fields(spec: LayerSpec, cfgs: dict[str, dict[str, Any]], cfg: dict[str,
                 fields: dict[str, Any], doc: dict[str, Any]) -> None:
     """GRU / LSTM / SimpleRNN: sizes, the time steps, static or not, and the kernels' settings."""
     refs = (cfg or {}).get("config_refs") or {}
+    if cfg is not None and "n_state" not in fields and "n_sequence" not in fields:
+        # not hls4ml's recurrent config (a hand-written cell whose last template argument is,
+        # say, a dense_config): its structure is unknown - said, not guessed
+        spec.kind = "unknown"
+        spec.notes.append(f"recurrent function {spec.func} with a config struct that is not hls4ml's "
+                          "(no n_state / n_sequence): not modelled")
+        return
     spec.n_in = _i(fields, "n_in", default=0) or 0
     spec.n_state = _i(fields, "n_state", "n_out", default=0) or 0
     spec.n_timesteps = max(1, _i(fields, "n_sequence", default=1) or 1)

@@ -255,3 +255,34 @@ def test_a_pipelined_top_unrolls_the_time_loop_so_no_shifters():
 
     plain = estimate_layers([replace(spec, input_reshaped=False)], part="xc7z020clg400-1", clock_ns=5)
     assert packed["resources"]["lut"] == plain["resources"]["lut"] < 10_000
+
+
+def test_a_hand_written_recurrent_cell_is_said_not_modelled(tmp_path):
+    """A top calling ``nnet::lstm`` with a dense_config (a hand-written cell, not hls4ml's
+    ``lstm_stack`` / ``lstm_config``) is not guessed at: the estimate says it is incomplete."""
+    import textwrap
+
+    from hwflow.estimate import estimate_project
+
+    fw = tmp_path / "firmware"
+    fw.mkdir()
+    (fw / "defines.h").write_text("typedef ap_fixed<16,6> input_t;\ntypedef ap_fixed<16,6> layer2_t;\n"
+                                  "typedef ap_fixed<16,6> model_default_t;\n")
+    (fw / "parameters.h").write_text(textwrap.dedent("""
+        struct config_x : nnet::dense_config {
+            static const unsigned reuse_factor = 1;
+            static const unsigned n_in = 28;
+            static const unsigned n_out = 128;
+        };
+        struct config_h : nnet::dense_config {
+            static const unsigned reuse_factor = 1;
+            static const unsigned n_in = 32;
+            static const unsigned n_out = 128;
+        };
+    """))
+    (fw / "myproject.cpp").write_text(
+        "void myproject(input_t input_1[784], layer2_t layer2_out[32]) {\n"
+        "    nnet::lstm<input_t, input_t, config_x, config_h>(input_1, w2, wr2, b2, layer2_out);\n}\n")
+    est = estimate_project(tmp_path)
+    assert est["complete"] is False and est["not_modelled"]
+    assert est["layers"][0]["known"] is False
