@@ -28,15 +28,15 @@ def rnn_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float],
     the input and recurrent kernels run side by side, so a step costs the slower of the two plus
     the gates and state products. Resources: one cell when it is reused over the steps - the
     static variant (its state lives in static registers, so HLS keeps one instance and
-    serialises the calls) and every io_stream layer (its time loop is not unrolled); the
-    non-static io_parallel variant inside the pipelined top function is unrolled over the time
-    steps, one cell per step."""
+    serialises the calls), every io_stream layer and every stack under a dataflow top (its time
+    loop is not unrolled); the non-static io_parallel variant inside the pipelined top function
+    is unrolled over the time steps, one cell per step."""
     f: dict[str, float] = {}
 
     def add(name: str, v: float) -> None:
         f[name] = f.get(name, 0.0) + float(v)
 
-    copies = rnn_copies(spec)
+    copies = rnn_copies(spec, ctx)
     # the parts are inside the cell, not processes of the top: no FIFO or channel of their own -
     # the cell's output has one (added below)
     parts = [without_fifo(layer_features(part, ctx, hyper), fifo_features(part, ctx, hyper))

@@ -153,10 +153,12 @@ def rnn_step_cycles(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> i
     return int(math.ceil(kern + 2 * table + 2))
 
 
-def rnn_copies(spec: LayerSpec) -> int:
+def rnn_copies(spec: LayerSpec, ctx: Context) -> int:
     """Cells HLS builds for a recurrent layer: one per time step for the non-static
-    io_parallel variant (its time loop is unrolled in the pipelined top function), else one."""
-    if spec.kind == "rnn" and not spec.rnn_static and spec.io_type == "io_parallel":
+    io_parallel variant inside a pipelined top function (the pipeline unrolls its time loop),
+    else one - a static cell keeps its state in one instance, and under a dataflow top (a
+    resource-strategy design) the stack is a process of its own whose time loop stays a loop."""
+    if spec.kind == "rnn" and not spec.rnn_static and spec.io_type == "io_parallel" and not ctx.dataflow:
         return max(1, spec.n_timesteps)
     return 1
 
@@ -181,7 +183,7 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
     spec = as_built(spec)
     if spec.kind == "rnn":
         per_step = max(layer_ii(p, ctx, hyper) for p in rnn_parts(spec))
-        if rnn_copies(spec) > 1:
+        if rnn_copies(spec, ctx) > 1:
             return max(1, per_step)  # one cell per step: a new sequence every per-step interval
         # One cell reused over the steps: step t + 1 needs the state of step t, so the cell
         # cannot start the next step before this one's result is there - a step costs its

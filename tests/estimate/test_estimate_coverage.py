@@ -48,6 +48,12 @@ def test_non_static_rnn_is_unrolled_over_time_in_io_parallel():
     stream = estimate_layers([_gru(n_timesteps=10, rnn_static=False, io_type="io_stream")],
                              part="xczu7ev-ffvc1156-2-e", clock_ns=5)
     assert stream["ii_cycles"] == static["ii_cycles"]
+    # nor is the stack's under a dataflow top (resource strategy at RF > 1): a process whose time
+    # loop calls one cell per iteration
+    flow = [_gru(n_timesteps=10, rnn_static=s, reuse_factor=4, strategy="resource") for s in (True, False)]
+    rolled = [estimate_layers([g], part="xczu7ev-ffvc1156-2-e", clock_ns=5) for g in flow]
+    assert rolled[0]["resources"]["lut"] == rolled[1]["resources"]["lut"]
+    assert rolled[0]["ii_cycles"] == rolled[1]["ii_cycles"] >= 10 * 4
 
 
 def test_streaming_global_pooling_is_one_running_accumulator():
