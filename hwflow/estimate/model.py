@@ -284,15 +284,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
             # 51.4 -> 54.3 % (Vivado HLS inlines the dense layers of these tops)
             add("ff_pipe", ff_par * res * frac)
             f["ff_layer"] = 100 * frac
-        if spec.kind == "activation" and spec.io_type == "io_stream" and not lookups and _stream_words(spec) == 1:
-            # One stream word per inference: a single pass from read to write, no loop pipeline
-            # to register (3 FF reported in four such relus; 13-1,100 where convolutions loop)
-            f.pop("ff_pipe", None)
-            f["ff_layer"] = 0.0
-        if (spec.kind == "activation" and lookups and spec.io_type == "io_parallel"
-                and not ctx.vitis):
-            # Vivado HLS: a table read's result is the memory's own output register (an
-            # io_parallel sigmoid reported at 3 FF; a GRU cell's 40- and 20-wide gate tables at 2)
+        # No registers of its own: a stream activation of one word per inference is a single pass
+        # from read to write, no loop pipeline (3 FF reported in four such relus; 13-1,100 where
+        # convolutions loop); in Vivado HLS an io_parallel table read's result is the memory's own
+        # output register (a sigmoid reported at 3 FF; a GRU cell's 40- and 20-wide gate tables at 2)
+        single_pass = spec.io_type == "io_stream" and not lookups and _stream_words(spec) == 1
+        table_reg = spec.io_type == "io_parallel" and bool(lookups) and not ctx.vitis
+        if spec.kind == "activation" and (single_pass or table_reg):
             f.pop("ff_pipe", None)
             f["ff_layer"] = 0.0
         tb = _bits(spec.table_bits, 18)

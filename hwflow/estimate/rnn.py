@@ -14,7 +14,9 @@ from .schedule import Context, rnn_copies, rnn_parts
 
 #: LUT of one variable part-select out of a wide packed word: Vivado HLS 2019.2 books each such
 #: shifter at 2,171 LUT whatever the word (1,440-2,160 bits; the gru_stack reports of three GRU
-#: designs - 18-bit inputs need one shifter per input, 16-bit ones two shifters and a mask)
+#: designs - 18-bit inputs need one shifter per input, 16-bit ones two shifters and a mask). Seen
+#: only there: narrower words and Vitis HLS are unmeasured (every RNN estimate is flagged out of
+#: the calibration domain, with a wider interval).
 SEQ_SELECT_LUT = 2171
 
 LayerFeatures = Callable[[LayerSpec, Context, dict[str, float]], dict[str, float]]
