@@ -17,7 +17,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp", "lut_quant", "lut_chan",
             "lut_seq"),
     "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
-           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan"),
+           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan", "ff_cmp"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer", "lat_chain"),
 }
@@ -54,7 +54,7 @@ PRIORS: dict[str, dict[str, float]] = {
             "lut_seq": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
            "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0,
-           "ff_hold": 0.5, "ff_chan": 1.0},
+           "ff_hold": 0.5, "ff_chan": 1.0, "ff_cmp": 1.0},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0,
@@ -63,12 +63,12 @@ PRIORS: dict[str, dict[str, float]] = {
 
 #: Hyperparameters (chosen on the training folds by grid search, not by least squares).
 DEFAULT_HYPER: dict[str, float] = {
-    "dsp_min_bits": 10,  # a shared multiplier whose wider operand is below this goes to LUTs (auto mode)
+    "dsp_min_bits": 8,  # a shared multiplier whose wider operand is below this goes to LUTs (auto mode)
     "dsp_sum_bits": 20,  # a constant product of fewer constant + data bits than this goes to LUTs
     "res_pixel_overhead": 9,  # extra cycles per pixel of a resource-strategy streaming kernel
     "fifo_bram_depth": 32,  # io_stream FIFOs deeper than this are built from BRAM
     "rom_bram_bits": 1024,  # weight memories (resource strategy) of at least this many bits go to BRAM
     "t_add_ns": 1.2,  # delay of one 16-bit adder level on a 7-series part (scales the adder-tree depth)
     "usp_speed": 0.7,  # logic delay of UltraScale(+)/Versal relative to 7-series
-    "vitis_stream_ii": 1,  # cycles per pixel of a Vitis HLS io_stream convolution / pooling / padding
+    "vitis_stream_ii": 2,  # cycles per pixel of a Vitis HLS io_stream convolution / pooling / padding
 }

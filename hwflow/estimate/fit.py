@@ -322,7 +322,9 @@ def fit(designs: Sequence[Design], *, search: bool = True,
         for _ in range(2):
             for name, grid in HYPER_GRID.items():
                 best = None
-                for v in grid:
+                # the value in hand first: a grid point that no training design tells apart
+                # (an exact tie) leaves it where it is
+                for v in [hyper[name]] + [g for g in grid if g != hyper[name]]:
                     h = {**hyper, name: v}
                     calib = {"hyper": h, **fit_coefficients(designs, h, HYPER_METRICS[name])}
                     score = _objective(designs, calib, HYPER_METRICS[name])
