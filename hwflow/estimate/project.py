@@ -345,8 +345,11 @@ def tool_of_run(root: Path) -> dict[str, Any] | None:
         for sol in sorted(prj.glob("solution*"))[:4]:
             rep = sol / "syn" / "report"
             if rep.is_dir():
-                cands += sorted(rep.glob("*_csynth.rpt"))[:2] + sorted(rep.glob("csynth.rpt"))[:1]
-                cands += sorted(rep.glob("csynth.xml"))[:1] + sorted(rep.glob("*_csynth.xml"))[:1]
+                # the top function's report first (a run also leaves one per sub-module, whose
+                # header is the same but whose name would be shown as the source)
+                top = prj.name[: -len("_prj")]
+                cands += [rep / f"{top}_csynth.rpt", rep / "csynth.rpt", rep / f"{top}_csynth.xml", rep / "csynth.xml"]
+                cands += sorted(rep.glob("*_csynth.rpt"))[:2] + sorted(rep.glob("*_csynth.xml"))[:1]
     for path in cands:
         if not path.is_file():
             continue

@@ -179,6 +179,11 @@ def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
     assert ran["project"]["tool"] == "vitis_hls" and ran["project"]["tool_version"] == "2024.1"
     assert ran["project"]["tool_source"] == "myproject_prj/solution1/syn/report/myproject_csynth.rpt"
     assert ran["tool"] == "vitis_hls"
+    # a sub-module's report of the same run (its name sorts first) is not shown as the source
+    (rep / "dense_latency_ap_fixed_config2_csynth.rpt").write_text(
+        (rep / "myproject_csynth.rpt").read_text().replace("'myproject'", "'dense_latency'"))
+    assert estimate_project(tmp_path)["project"]["tool_source"] == \
+        "myproject_prj/solution1/syn/report/myproject_csynth.rpt"
     # a run log wins over a report, and an explicit --tool over both
     (tmp_path / "vivado_hls.log").write_text("****** Vivado(TM) HLS - High-Level Synthesis from C, C++ and "
                                              "SystemC v2019.2 (64-bit)\n")
