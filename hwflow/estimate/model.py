@@ -45,6 +45,7 @@ from .schedule import (
     T_ACT_NS,
     softmax_delay,
     pipeline_stages,
+    select_products,
 )
 
 MODEL_NAME = "hwflow-analytic-v2"
@@ -95,6 +96,8 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
     if spec.has_weights:
         m = spec.n_multipliers
         nnz_total = spec.kernel_nonzero * spec.parallel_pixels
+        if select_products(spec):
+            m = max(m, nnz_total)  # no product is a multiplier: every one is built in place
         const = spec.strategy == "latency" and m >= nnz_total  # each multiplier sees one fixed weight
         # RF > 1, but the multiplier_limit is not binding: only the products whose constant has
         # three or more signed digits need a multiplier, and there are no more of them than

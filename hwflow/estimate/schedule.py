@@ -178,6 +178,18 @@ def as_built(spec: LayerSpec) -> LayerSpec:
     return spec
 
 
+#: A product whose data operand has at most this many bits is no multiplication for HLS: a
+#: select of the constant (1 bit) or of its shifted copies and one adder (2 bits).
+SELECT_DATA_BITS = 2
+
+
+def select_products(spec: LayerSpec) -> bool:
+    """A latency-strategy layer whose data operand is at most :data:`SELECT_DATA_BITS` wide: its
+    products are selects / one adder, built in place - none is a ``mul`` that the
+    ALLOCATION pragma of RF > 1 could share, so the layer is scheduled, and built, as at RF 1."""
+    return spec.has_weights and spec.strategy == "latency" and _bits(spec.input_bits, 16) <= SELECT_DATA_BITS
+
+
 def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
     """Cycles between successive inputs of one layer (its stage interval)."""
     spec = as_built(spec)
@@ -195,7 +207,7 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
         if spec.strategy == "resource":
             per_kernel = rf + (hyper["res_pixel_overhead"] if spec.io_type == "io_stream" else 0)
         else:
-            real = spec.kernel_nonzero
+            real = 0 if select_products(spec) else spec.kernel_nonzero
             if (spec.w_other is not None and spec.w_two is not None and spec.kernel_nonzero
                     and spec.io_type == "io_parallel"):
                 # Constants that are 0, ±2^k or two signed digits need no multiplier: only the

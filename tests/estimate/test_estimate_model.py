@@ -214,6 +214,32 @@ def test_products_of_shared_multipliers_wait_in_accumulator_registers():
     assert full["resources"]["ff"] > pruned["resources"]["ff"]
 
 
+def test_products_of_a_one_or_two_bit_operand_are_selects_not_shared_multipliers():
+    """A 1-bit datum times a constant is an AND, a 2-bit one a select of shifted constants and one
+    adder: no ``mul`` the ALLOCATION pragma of RF > 1 could share, so such a layer is built and
+    scheduled as at RF 1 (a 1-bit-input Vitis HLS stream CNN at RF 16: 3 cycles per pixel reported,
+    not 12 x 3; its 2-bit-input dense 8.6 k FF for the whole design, not 30 k of held products)."""
+    from dataclasses import replace
+
+    from hwflow.estimate.model import DEFAULT_HYPER, layer_features, make_context
+    from hwflow.estimate.schedule import layer_ii
+
+    def layer(a_bits):
+        spec = replace(_dense(n_in=400, n_out=10, rf=16, bits=10), input_bits=a_bits)
+        ctx = make_context([spec], "xck26-sfvc784-2LV-c", 5.0)
+        hyper = dict(DEFAULT_HYPER)
+        return layer_features(spec, ctx, hyper), layer_ii(spec, ctx, hyper), estimate_layers(
+            [spec], part="xck26-sfvc784-2LV-c", clock_ns=5.0)
+
+    narrow_f, narrow_ii, narrow = layer(2)
+    wide_f, wide_ii, wide = layer(8)
+    assert wide_ii == 16 and "ff_hold" in wide_f and "ff_inreg" in wide_f
+    assert narrow_ii == 1
+    assert "ff_hold" not in narrow_f and "ff_inreg" not in narrow_f
+    assert narrow["resources"]["dsp"] == 0
+    assert narrow["resources"]["ff"] < wide["resources"]["ff"]
+
+
 def test_resource_strategy_outputs_are_registered_once_not_per_stage():
     """The resource strategy accumulates each output over RF cycles in one register; its
     pipeline stages carry the multiplier operands (``ff_resmul``), so its output registers do
