@@ -341,15 +341,21 @@ def tool_of_run(root: Path) -> dict[str, Any] | None:
     a figure it reports. hls4ml's ``Vivado`` backend is often synthesised with Vitis HLS, so what ran says
     more than the backend's name. None when nothing ran here."""
     cands = [root / "vitis_hls.log", root / "vivado_hls.log"]
-    for prj in sorted(root.glob("*_prj"))[:4]:
-        for sol in sorted(prj.glob("solution*"))[:4]:
-            rep = sol / "syn" / "report"
-            if rep.is_dir():
-                # the top function's report first (a run also leaves one per sub-module, whose
-                # header is the same but whose name would be shown as the source)
-                top = prj.name[: -len("_prj")]
-                cands += [rep / f"{top}_csynth.rpt", rep / "csynth.rpt", rep / f"{top}_csynth.xml", rep / "csynth.xml"]
-                cands += sorted(rep.glob("*_csynth.rpt"))[:2] + sorted(rep.glob("*_csynth.xml"))[:1]
+    # report folders: <name>_prj/solution*/ (Vivado / Vitis backends) or an hls component of a
+    # Vitis unified workspace (<workspace>/<name>/<project>/hls/, hls4ml's VitisUnified backend)
+    reports = [(prj.name[: -len("_prj")], sol / "syn" / "report")
+               for prj in sorted(root.glob("*_prj"))[:4] for sol in sorted(prj.glob("solution*"))[:4]]
+    for pattern in ("*/hls/syn/report", "*/*/hls/syn/report", "*/*/*/hls/syn/report"):
+        reports += [(None, rep) for rep in sorted(root.glob(pattern))[:4]]
+    tops = [p.stem for p in sorted((root / "firmware").glob("*.cpp"))][:4]
+    for top, rep in reports:
+        if rep.is_dir():
+            # the top function's report first (a run also leaves one per sub-module, whose
+            # header is the same but whose name would be shown as the source)
+            for name in ([top] if top else tops):
+                cands += [rep / f"{name}_csynth.rpt", rep / f"{name}_csynth.xml"]
+            cands += [rep / "csynth.rpt", rep / "csynth.xml"]
+            cands += sorted(rep.glob("*_csynth.rpt"))[:2] + sorted(rep.glob("*_csynth.xml"))[:1]
     for path in cands:
         if not path.is_file():
             continue

@@ -159,6 +159,22 @@ def test_project_directory_with_tcl_and_weights(tmp_path):
     assert r2["project"]["part_source"] == "argument"
 
 
+def test_the_run_of_a_vitis_unified_workspace_is_found(tmp_path):
+    """hls4ml's VitisUnified backend leaves its C-synthesis report in an hls component of a Vitis
+    workspace, not under <name>_prj/solution1: the tool, version, part and clock come from there."""
+    _write_project(tmp_path)
+    rep = tmp_path / "vitis_workspace" / "myproject" / "vitis_unified_project" / "hls" / "syn" / "report"
+    rep.mkdir(parents=True)
+    (rep / "myproject_csynth.xml").write_text(
+        "<profile>\n<ReportVersion>\n<Version>2025.2</Version>\n</ReportVersion>\n<UserAssignments>\n"
+        "<Part>xck26-sfvc784-2LV-c</Part>\n<TopModelName>myproject</TopModelName>\n"
+        "<TargetClockPeriod>5.00</TargetClockPeriod>\n</UserAssignments>\n</profile>\n")
+    r = estimate_project(tmp_path)
+    assert r["project"]["tool"] == "vitis_hls" and r["project"]["tool_version"] == "2025.2"
+    assert r["project"]["tool_source"].startswith("vitis_workspace/myproject/vitis_unified_project/hls/syn/report/")
+    assert r["part"] == "xck26-sfvc784-2LV-c" and r["clock_ns"] == 5.0
+
+
 def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
     _write_project(tmp_path, tcl="set backend \"vivado\"\nset_part {xczu7ev-ffvc1156-2-e}\n")
     plain = estimate_project(tmp_path)
