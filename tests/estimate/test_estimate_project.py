@@ -159,16 +159,20 @@ def test_project_directory_with_tcl_and_weights(tmp_path):
     assert r2["project"]["part_source"] == "argument"
 
 
+def _csynth_xml(version: str, part: str, figures: str = "") -> str:
+    """A C-synthesis XML report: its settings header (5 ns target) and, after it, ``figures``."""
+    return ("<profile>\n<ReportVersion>\n<Version>" + version + "</Version>\n</ReportVersion>\n"
+            "<UserAssignments>\n<Part>" + part + "</Part>\n<TopModelName>myproject</TopModelName>\n"
+            "<TargetClockPeriod>5.00</TargetClockPeriod>\n</UserAssignments>\n" + figures + "</profile>\n")
+
+
 def test_the_run_of_a_vitis_unified_workspace_is_found(tmp_path):
     """hls4ml's VitisUnified backend leaves its C-synthesis report in an hls component of a Vitis
     workspace, not under <name>_prj/solution1: the tool, version, part and clock come from there."""
     _write_project(tmp_path)
     rep = tmp_path / "vitis_workspace" / "myproject" / "vitis_unified_project" / "hls" / "syn" / "report"
     rep.mkdir(parents=True)
-    (rep / "myproject_csynth.xml").write_text(
-        "<profile>\n<ReportVersion>\n<Version>2025.2</Version>\n</ReportVersion>\n<UserAssignments>\n"
-        "<Part>xck26-sfvc784-2LV-c</Part>\n<TopModelName>myproject</TopModelName>\n"
-        "<TargetClockPeriod>5.00</TargetClockPeriod>\n</UserAssignments>\n</profile>\n")
+    (rep / "myproject_csynth.xml").write_text(_csynth_xml("2025.2", "xck26-sfvc784-2LV-c"))
     r = estimate_project(tmp_path)
     assert r["project"]["tool"] == "vitis_hls" and r["project"]["tool_version"] == "2025.2"
     assert r["project"]["tool_source"].startswith("vitis_workspace/myproject/vitis_unified_project/hls/syn/report/")
@@ -213,10 +217,8 @@ def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
     (other / "hls4ml_config.yml").write_text("Part: xc7z020clg400-1\nClockPeriod: 10\n")
     rep = other / "myproject_prj" / "solution1" / "syn" / "report"
     rep.mkdir(parents=True)
-    (rep / "csynth.xml").write_text(
-        "<profile>\n<ReportVersion>\n<Version>2019.2</Version>\n</ReportVersion>\n<UserAssignments>\n"
-        "<Part>xczu5ev-sfvc784-2LV-e</Part>\n<TargetClockPeriod>5.00</TargetClockPeriod>\n</UserAssignments>\n"
-        "<PerformanceEstimates><Part>not-this-one</Part></PerformanceEstimates>\n</profile>\n")
+    (rep / "csynth.xml").write_text(_csynth_xml(
+        "2019.2", "xczu5ev-sfvc784-2LV-e", "<PerformanceEstimates><Part>not-this-one</Part></PerformanceEstimates>\n"))
     r = estimate_project(other)
     assert r["part"] == "xczu5ev-sfvc784-2LV-e" and r["clock_ns"] == 5.0
     assert r["project"]["tool"] == "vivado_hls" and r["project"]["tool_version"] == "2019.2"
