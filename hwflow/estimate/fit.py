@@ -497,7 +497,7 @@ def calibration_document(designs: Sequence[Design], *, progress: Any = None, nam
 
 def domain_of(designs: Sequence[Any]) -> dict[str, Any]:
     """What the calibration data covers (stored in calibration.json, checked by ``out_of_domain``)."""
-    kinds, families, tools, wbits = set(), set(), set(), []
+    kinds, families, tools, wbits, abits = set(), set(), set(), [], []
     for d in designs:
         ctx = _context(d)
         families.add(ctx.family.name)
@@ -506,5 +506,8 @@ def domain_of(designs: Sequence[Any]) -> dict[str, Any]:
             kinds.add(layer.kind)
             if layer.has_weights and layer.weight_bits:
                 wbits.append(int(layer.weight_bits))
+            if layer.has_weights and layer.input_bits:
+                abits.append(int(layer.input_bits))
     return {"layer_kinds": sorted(kinds), "families": sorted(families), "tools": sorted(tools),
-            "weight_bits": [min(wbits), max(wbits)] if wbits else None}
+            "weight_bits": [min(wbits), max(wbits)] if wbits else None,
+            "data_bits": [min(abits), max(abits)] if abits else None}

@@ -165,6 +165,11 @@ def out_of_domain(layers: Sequence[LayerSpec], ctx: Any, calib: dict[str, Any]) 
     if wb and bits and (min(bits) < wb[0] or max(bits) > wb[1]):
         reasons.append(f"weight precision {min(bits)}-{max(bits)} bits outside the calibrated "
                        f"{wb[0]}-{wb[1]} bits")
+    ab = dom.get("data_bits")  # (absent from calibrations made before it was recorded)
+    abits = [int(layer.input_bits) for layer in layers if layer.has_weights and layer.input_bits]
+    if ab and abits and (min(abits) < ab[0] or max(abits) > ab[1]):
+        reasons.append(f"data precision {min(abits)}-{max(abits)} bits into weighted layers outside the "
+                       f"calibrated {ab[0]}-{ab[1]} bits")
     if ctx.tool not in (dom.get("tools") or []):
         reasons.append(f"HLS tool {ctx.tool} not in the calibration data")
     if ctx.family.name not in (dom.get("families") or []):

@@ -135,6 +135,13 @@ def test_interval_80_contract_and_widening_out_of_domain():
     lo0, hi0 = inside["interval_80"]["lut"]
     p, p0 = narrow["resources"]["lut"], inside["resources"]["lut"]
     assert (hi + 100) / (p + 100) > (hi0 + 100) / (p0 + 100)
+    # so do 1-bit data into a weighted layer (the weights' own precision inside the range)
+    from dataclasses import replace
+
+    binary = estimate_layers([replace(_dense(bits=8), input_bits=1)], part="xczu7ev-ffvc1156-2-e", clock_ns=5,
+                             tool="vivado_hls")
+    assert any("data precision 1-1 bits" in r for r in binary["out_of_domain"])
+    assert not any("weight precision" in r for r in binary["out_of_domain"])
     # a Versal part: family never calibrated
     versal = estimate_layers([_dense(bits=8)], part="xcvc1902-vsva2197-2MP-e-S", clock_ns=5)
     assert any("part family versal" in r for r in versal["out_of_domain"])
