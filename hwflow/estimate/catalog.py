@@ -70,5 +70,7 @@ DEFAULT_HYPER: dict[str, float] = {
     "rom_bram_bits": 1024,  # weight memories (resource strategy) of at least this many bits go to BRAM
     "t_add_ns": 1.2,  # delay of one 16-bit adder level on a 7-series part (scales the adder-tree depth)
     "usp_speed": 0.7,  # logic delay of UltraScale(+)/Versal relative to 7-series
-    "vitis_stream_ii": 2,  # cycles per pixel of a Vitis HLS io_stream convolution / pooling / padding
+    # cycles per pixel of a Vitis HLS io_stream convolution / pooling / padding; the prior a fold
+    # without such a design keeps (hls4ml PR 1141: Vitis pooling and padding streams miss II = 1)
+    "vitis_stream_ii": 2,
 }
