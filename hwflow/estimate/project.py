@@ -337,7 +337,8 @@ def _head(path: Path, limit: int = 8192) -> str:
 def tool_of_run(root: Path) -> dict[str, Any] | None:
     """Which HLS tool (and version, part, target clock) already ran on this project, from what
     it left behind: ``vitis_hls.log`` / ``vivado_hls.log`` and the header of a C-synthesis
-    report in ``<name>_prj/solution*/syn/report/``. Only the run's settings are read - never
+    report in ``<name>_prj/solution*/syn/report/`` (or a Vitis unified workspace's hls component,
+    or a v++ kernel compile's ``reports/<kernel>/hls_reports/``). Only the run's settings are read - never
     a figure it reports. hls4ml's ``Vivado`` backend is often synthesised with Vitis HLS, so what ran says
     more than the backend's name. None when nothing ran here."""
     cands = [root / "vitis_hls.log", root / "vivado_hls.log"]
@@ -347,6 +348,10 @@ def tool_of_run(root: Path) -> dict[str, Any] | None:
                for prj in sorted(root.glob("*_prj"))[:4] for sol in sorted(prj.glob("solution*"))[:4]]
     for pattern in ("*/hls/syn/report", "*/*/hls/syn/report", "*/*/*/hls/syn/report"):
         reports += [(None, rep) for rep in sorted(root.glob(pattern))[:4]]
+    # a v++ kernel compile (hls4ml's VitisAccelerator backend): <build>/[xo/]reports/<kernel>/
+    # hls_reports/, whose top is the accelerator's kernel_wrapper
+    for pattern in ("*/reports/*/hls_reports", "*/*/reports/*/hls_reports"):
+        reports += [("kernel_wrapper", rep) for rep in sorted(root.glob(pattern))[:4]]
     tops = [p.stem for p in sorted((root / "firmware").glob("*.cpp"))][:4]
     for top, rep in reports:
         if rep.is_dir():

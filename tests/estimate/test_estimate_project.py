@@ -179,6 +179,27 @@ def test_the_run_of_a_vitis_unified_workspace_is_found(tmp_path):
     assert r["part"] == "xck26-sfvc784-2LV-c" and r["clock_ns"] == 5.0
 
 
+def test_the_run_of_a_vitis_accelerator_kernel_is_found(tmp_path):
+    """hls4ml's VitisAccelerator backend compiles the core inside a kernel_wrapper with v++: its
+    C-synthesis reports sit in <build>/xo/reports/<kernel>/hls_reports/ - the version is read there
+    (a sub-module's report sorted first must not be taken for the kernel's)."""
+    _write_project(tmp_path, tcl="set backend \"vitisaccelerator\"\nset part \"xcu55c-fsvh2892-2L-e\"\n")
+    rep = tmp_path / "build_hw_rel" / "xo" / "reports" / "myproject_kernel" / "hls_reports"
+    rep.mkdir(parents=True)
+    header = ("================================================================\n"
+              "== Vitis HLS Report for '{top}'\n"
+              "================================================================\n"
+              "* Version:        2022.2 (Build 3670227 on Oct 13 2022)\n"
+              "* Target device:  xcu55c-fsvh2892-2L-e\n")
+    (rep / "kernel_wrapper_csynth.rpt").write_text(header.format(top="kernel_wrapper"))
+    (rep / "dense_latency_csynth.rpt").write_text(header.format(top="dense_latency"))
+    r = estimate_project(tmp_path)
+    assert r["project"]["tool"] == "vitis_hls" and r["project"]["tool_version"] == "2022.2"
+    assert r["project"]["tool_source"] == ("build_hw_rel/xo/reports/myproject_kernel/hls_reports/"
+                                           "kernel_wrapper_csynth.rpt")
+    assert r["part"] == "xcu55c-fsvh2892-2L-e"
+
+
 def test_the_tool_that_ran_beats_the_backend_name(tmp_path):
     _write_project(tmp_path, tcl="set backend \"vivado\"\nset_part {xczu7ev-ffvc1156-2-e}\n")
     plain = estimate_project(tmp_path)
