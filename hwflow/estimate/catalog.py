@@ -17,7 +17,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp", "lut_quant", "lut_chan",
             "lut_seq"),
     "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
-           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan", "ff_cmp"),
+           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan", "ff_cmp", "ff_dspcore"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer", "lat_chain"),
 }
@@ -54,7 +54,9 @@ PRIORS: dict[str, dict[str, float]] = {
             "lut_seq": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
            "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0,
-           "ff_hold": 0.5, "ff_chan": 1.0, "ff_cmp": 1.0},
+           "ff_hold": 0.5, "ff_chan": 1.0, "ff_cmp": 1.0,
+           # two-stage DSP multiplier cores: 47-67 FF for 18-26-bit products in the layers' reports
+           "ff_dspcore": 2.6},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0,

@@ -59,6 +59,21 @@ def family_of(part: str | None, family: str | None = None) -> DeviceFamily:
     return UNKNOWN
 
 
+#: DSP delay of a speed grade relative to the -1 grade of the same family (data sheets DS182 /
+#: DS183 7-series, DS922 / DS925 UltraScale(+): DSP Fmax of -1 : -2 : -3 about 1 : 1.17 : 1.35);
+#: the 0.72 V grades ("-2LV", "-1LV") run at about -1 speed, "-2L" / "-2LE" (0.85 V) like -2.
+_GRADE_DELAY = {"1": 1.0, "2": 0.86, "3": 0.75}
+
+
+def speed_grade_delay(part: str | None) -> float:
+    """DSP delay factor of a part's speed grade against -1 (``xc7z020clg400-1`` -> 1.0,
+    ``xc7vx690tffg1927-2`` -> 0.86); 1.0 when the part names no grade."""
+    m = re.search(r"-(\d)(l[a-z]?|[a-z]?)(?:-[a-z])?$", (part or "").lower().strip())
+    if not m:
+        return 1.0
+    return 1.0 if m.group(2) == "lv" else _GRADE_DELAY.get(m.group(1), 1.0)
+
+
 def dsps_per_multiplier(a_bits: int, b_bits: int, fam: DeviceFamily) -> int:
     """DSP slices one a x b multiplier needs when HLS maps it to DSPs (cascades for wide ones)."""
     wide, narrow = max(a_bits, b_bits), min(a_bits, b_bits)

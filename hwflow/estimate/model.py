@@ -23,7 +23,7 @@ from typing import Any
 from .channels import fifo_features, without_fifo
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
 from .composite import general_on_dsp, layernorm_features, multiply_features, scale_products
-from .devices import dsps_per_multiplier, family_of
+from .devices import speed_grade_delay, dsps_per_multiplier, family_of
 from .layerspec import LayerSpec
 from .rnn import rnn_features
 from .schedule import (
@@ -45,6 +45,7 @@ from .schedule import (
     T_ACT_NS,
     softmax_delay,
     pipeline_stages,
+    two_stage_dsp_core,
     select_products,
 )
 
@@ -129,7 +130,13 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         if real_const:
             m_dsp = max(0, spec.w_other - (spec.w_two or 0)) * float(spec.parallel_pixels)
         if dspable:
-            add("dsp_const" if const or real_const else "dsp_shared", (m_dsp if const or real_const else m) * dpm)
+            n_dsp_mul = m_dsp if const or real_const else m
+            add("dsp_const" if const or real_const else "dsp_shared", n_dsp_mul * dpm)
+            if spec.strategy == "latency" and dpm == 1 and two_stage_dsp_core(w, a, ctx, hyper):
+                # a two-stage multiplier core: its registers are booked as FF (67 for a
+                # 10 x 16 -> 26-bit core at 5 ns on a -1 Zynq-7000); a resource-strategy
+                # multiplier's operand registers are ff_resmul already
+                add("ff_dspcore", n_dsp_mul * (w + a))
         if const:
             # Constant-weight products: shift-and-add in LUTs unless bound to a DSP; where DSPs
             # are allowed HLS keeps only part of them (small / power-of-two weights) in fabric.
@@ -455,6 +462,7 @@ def make_context(layers: list[LayerSpec], part: str | None, clock_ns: float | No
         l.strategy == "resource" and (l.has_weights or l.kind == "rnn") for l in layers) or any(
         l.is_conv and l.io_type == "io_parallel" and (l.cfg_partitions or 1) > 1 for l in layers)
     return Context(family=family_of(part, family), clock_ns=float(clock_ns or 5.0),
+                   grade_delay=speed_grade_delay(part),
                    mul_impl=mul_impl or "auto", io_type=io_type,
                    tool=tool if tool in ("vivado_hls", "vitis_hls") else "vivado_hls",
                    tool_version=str(tool_version) if tool_version else None, dataflow=dataflow)

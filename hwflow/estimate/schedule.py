@@ -45,6 +45,8 @@ class Context:
     # the top function is a dataflow of layer processes (io_stream, or a resource-strategy
     # layer in an io_parallel design - see make_context), not one pipeline
     dataflow: bool = False
+    # DSP delay of the part's speed grade against -1 (devices.speed_grade_delay)
+    grade_delay: float = 1.0
 
     @property
     def vitis(self) -> bool:
@@ -280,6 +282,32 @@ def _table_lookups(spec: LayerSpec, ctx: Context) -> int:
             "sigmoid", "tanh", "softplus", "softsign", "elu", "selu", "unary_lut")):
         return activation_elems(spec, ctx)
     return 0
+
+
+#: The multiply-delay-to-period window (:func:`dsp_core_ratio`) in which HLS builds a product as a
+#: two-stage DSP multiplier core (``mul_<a>_<b>_<p>_2_*``) whose registers the C-synthesis report
+#: books as fabric FF. From the layers' own sub-module reports (Vivado HLS 2019.2, Vitis HLS
+#: 2023.2-2025.1, five repositories): two-stage cores at 5 ns on -1 Zynq-7000 / Artix-7 parts for
+#: 16-bit data times 7-12-bit constants (ratio 0.6; 67 FF each for a 26-bit product, about 2.6 FF
+#: per product bit). No FF for the multipliers of: UltraScale+ at 2.8-5 ns (one-stage cores, ratio
+#: <= 0.19), a -2 Zynq-7000 at 5 ns (8-bit operands, one-stage, 0.31) and at 3.33 ns (three-stage
+#: cores, 0.46), a -2 Virtex-7 at 5 ns (Vivado HLS 2016.4, expression multipliers, 0.52). Missed: a
+#: 12 x 8-bit two-stage core at 5 ns on a -1 Zynq-7000 (0.36; narrow operands are taken as faster
+#: than they were).
+DSP_CORE_WINDOW = (0.55, 1.0)
+
+
+def dsp_core_ratio(w: int, a: int, ctx: Context, hyper: dict[str, float] | None = None) -> float:
+    """A DSP multiply's delay (narrow operands are faster) on this part and grade, as a fraction
+    of the clock period."""
+    t = T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6) * logic_speed(ctx, hyper) * ctx.grade_delay
+    return t / max(0.5, ctx.clock_ns)
+
+
+def two_stage_dsp_core(w: int, a: int, ctx: Context, hyper: dict[str, float] | None = None) -> bool:
+    """Whether a ``w`` x ``a`` product bound to a DSP is a two-stage core (see DSP_CORE_WINDOW)."""
+    lo, hi = DSP_CORE_WINDOW
+    return lo <= dsp_core_ratio(w, a, ctx, hyper) < hi
 
 
 def adder_ns(bits: int, hyper: dict[str, float] | None = None) -> float:
