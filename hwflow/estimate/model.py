@@ -23,7 +23,7 @@ from typing import Any
 from .channels import fifo_features, without_fifo
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
 from .composite import general_on_dsp, layernorm_features, multiply_features, scale_products
-from .devices import speed_grade_delay, dsps_per_multiplier, family_of
+from .devices import dsps_per_multiplier, family_of, speed_grade_delay
 from .layerspec import LayerSpec
 from .rnn import rnn_features
 from .schedule import (

@@ -293,14 +293,22 @@ def _table_lookups(spec: LayerSpec, ctx: Context) -> int:
 #: <= 0.19), a -2 Zynq-7000 at 5 ns (8-bit operands, one-stage, 0.31) and at 3.33 ns (three-stage
 #: cores, 0.46), a -2 Virtex-7 at 5 ns (Vivado HLS 2016.4, expression multipliers, 0.52). Missed: a
 #: 12 x 8-bit two-stage core at 5 ns on a -1 Zynq-7000 (0.36; narrow operands are taken as faster
-#: than they were).
+#: than they were). The lower edge lies between the measured 0.52 and 0.60 (a -1 part at 5.5 ns or
+#: slower is unmeasured); the upper edge - a multiply longer than the period gets a deeper core - is
+#: not measured at all.
 DSP_CORE_WINDOW = (0.55, 1.0)
+
+
+def mult_ns(w: int, a: int) -> float:
+    """Nominal delay (ns, 7-series -1) of a ``w`` x ``a`` DSP multiply: operands under 10 bits are
+    faster. Scale by :func:`logic_speed` for a part."""
+    return T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
 
 
 def dsp_core_ratio(w: int, a: int, ctx: Context, hyper: dict[str, float] | None = None) -> float:
     """A DSP multiply's delay (narrow operands are faster) on this part and grade, as a fraction
     of the clock period."""
-    t = T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6) * logic_speed(ctx, hyper) * ctx.grade_delay
+    t = mult_ns(w, a) * logic_speed(ctx, hyper) * ctx.grade_delay
     return t / max(0.5, ctx.clock_ns)
 
 
@@ -352,6 +360,6 @@ def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
     per_out = spec.n_filt if spec.is_conv else spec.n_out
     fan_in = max(2, spec.kernel_nonzero // max(1, per_out))
     speed = logic_speed(ctx, None if usp_speed is None else {"usp_speed": usp_speed})
-    t = (T_MULT_NS * (1.0 if min(w, a) >= 10 else 0.6)
+    t = (mult_ns(w, a)
          + math.ceil(math.log2(fan_in)) * adder_ns(acc, {"t_add_ns": t_add_ns})) * speed
     return max(0.25, t / max(0.5, ctx.clock_ns))
