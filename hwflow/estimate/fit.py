@@ -18,6 +18,7 @@ are forced onto fabric) are excluded from MAPE and reported separately
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,8 @@ import numpy as np
 
 from .dataset import Design
 from .interval import FLOOR, choose_levels, conformal_quantiles, interval, log_residuals
-from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups
+from .catalog import (DEFAULT_HYPER, FEATURES, HYPER_GRID, HYPER_METRICS, PRIORS, TOOL_GROUPS, search_groups,
+                      tool_groups)
 from .channels import fifo_features
 from .model import (
     MODEL_NAME,
@@ -39,28 +41,6 @@ from .model import (
 #: Floors of the relative-error weighting (a design with 0 DSPs still counts, as an absolute error).
 FLOORS = {"lut": 500.0, "ff": 500.0, "dsp": 4.0, "bram_18k": 2.0, "latency": 4.0}
 METRIC_ORDER = ("lut", "ff", "dsp", "bram_18k", "latency", "ii")
-
-HYPER_GRID: dict[str, Sequence[float]] = {
-    "dsp_min_bits": (6, 8, 10, 12),
-    "dsp_sum_bits": (16, 18, 20, 22, 24),
-    "res_pixel_overhead": (5, 7, 9, 11),
-    "fifo_bram_depth": (16, 32, 64),
-    "rom_bram_bits": (512, 1024, 4096),
-    "t_add_ns": (0.3, 0.6, 1.2, 2.4),
-    "usp_speed": (0.35, 0.5, 0.7, 1.0),
-    "vitis_stream_ii": (1, 2, 3),
-}
-# Which metrics judge each hyperparameter during the grid search.
-HYPER_METRICS = {
-    "dsp_min_bits": ("dsp", "lut"),
-    "dsp_sum_bits": ("dsp", "lut"),
-    "res_pixel_overhead": ("ii", "latency"),
-    "fifo_bram_depth": ("bram_18k",),
-    "rom_bram_bits": ("bram_18k",),
-    "t_add_ns": ("latency", "ff"),
-    "usp_speed": ("latency", "ff"),
-    "vitis_stream_ii": ("ii", "latency"),
-}
 
 #: Designs left out of fitting and scoring, with the reason (stated in the bench output).
 IMPLAUSIBLE = {
@@ -320,17 +300,20 @@ def fit(designs: Sequence[Design], *, search: bool = True,
     hyper = {**DEFAULT_HYPER, **(hyper or {})}
     if search:
         for _ in range(2):
-            for name, grid in HYPER_GRID.items():
+            for names in search_groups():
+                metrics = HYPER_METRICS[names[0]]
+                # the values in hand first: a grid point that no training design tells apart
+                # (an exact tie) leaves them where they are
+                here = tuple(hyper[n] for n in names)
+                points = [here] + [p for p in itertools.product(*(HYPER_GRID[n] for n in names)) if p != here]
                 best = None
-                # the value in hand first: a grid point that no training design tells apart
-                # (an exact tie) leaves it where it is
-                for v in [hyper[name]] + [g for g in grid if g != hyper[name]]:
-                    h = {**hyper, name: v}
-                    calib = {"hyper": h, **fit_coefficients(designs, h, HYPER_METRICS[name])}
-                    score = _objective(designs, calib, HYPER_METRICS[name])
+                for point in points:
+                    h = {**hyper, **dict(zip(names, point))}
+                    calib = {"hyper": h, **fit_coefficients(designs, h, metrics)}
+                    score = _objective(designs, calib, metrics)
                     if best is None or score < best[0] - 1e-12:
-                        best = (score, v)
-                hyper[name] = best[1]
+                        best = (score, point)
+                hyper.update(dict(zip(names, best[1])))
     return {"model": MODEL_NAME, "hyper": hyper, **fit_coefficients(designs, hyper)}
 
 

@@ -47,6 +47,7 @@ from .schedule import (
     pipeline_stages,
     two_stage_dsp_core,
     select_products,
+    split_chained,
 )
 
 MODEL_NAME = "hwflow-analytic-v2"
@@ -417,7 +418,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # function inside one io_parallel pipeline has next to none (a 3-element batchnorm:
         # 56 LUT reported, where one shared coefficient gave it 445).
         f["lut_layer_s"] = f.pop("lut_layer")
-    return f
+    return split_chained(f, spec, ctx)
 
 
 def design_features(layers: Iterable[LayerSpec], ctx: Context, hyper: dict[str, float]) -> tuple[

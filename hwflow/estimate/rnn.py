@@ -44,7 +44,8 @@ def rnn_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float],
     parts = [without_fifo(layer_features(part, ctx, hyper), fifo_features(part, ctx, hyper))
              for part in rnn_parts(spec)]
     kernels, rest = parts[:2], parts[2:]
-    slow = max(kernels, key=lambda p: p.get("lat_depth", 0.0) + p.get("lat_serial", 0.0))
+    slow = max(kernels, key=lambda p: p.get("lat_depth", 0.0) + p.get("lat_frac", 0.0)
+               + p.get("lat_serial", 0.0))
     for p in kernels:
         for k, v in p.items():
             if not k.startswith("lat_"):

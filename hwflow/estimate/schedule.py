@@ -363,3 +363,18 @@ def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
     t = (mult_ns(w, a)
          + math.ceil(math.log2(fan_in)) * adder_ns(acc, {"t_add_ns": t_add_ns})) * speed
     return max(0.25, t / max(0.5, ctx.clock_ns))
+
+
+def split_chained(f: dict[str, float], spec: LayerSpec, ctx: Context) -> dict[str, float]:
+    """A layer of the one pipelined io_parallel function whose whole delay is a fraction of the
+    clock period (``lat_layer`` = ``lat_depth`` < 1, no serial cycles) has no register stage of its
+    own: its delay adds to its neighbours' along the path, one register per period of accumulated
+    delay. Its fraction is the feature ``lat_frac`` (a cycle per period of delay), not a stage
+    count and a layer boundary, whose coefficients price whole registered layers. (Under a
+    dataflow top every layer is a process of its own: nothing chains across the channels.)"""
+    frac = f.get("lat_layer")
+    if (spec.io_type == "io_parallel" and not ctx.dataflow and frac is not None and 0.0 < frac < 1.0
+            and frac == f.get("lat_depth") and not f.get("lat_serial")):
+        f = {k: v for k, v in f.items() if k not in ("lat_layer", "lat_depth")}
+        f["lat_frac"] = frac
+    return f
