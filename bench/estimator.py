@@ -140,12 +140,12 @@ def print_table(r: dict) -> None:
         print(f"  held-out MAPE (median APE), {g} ({sub['n_designs']} designs): "
               + ", ".join(f"{m} {sub[m]['mape']} ({sub[m]['median_ape']})" for m in METRIC_ORDER))
     cov = r["interval_80"]
-    for t, v in cov.get("by_tool", {}).items():
+    for t, v in list(cov.get("by_group", {}).items()) + list(cov.get("by_tool", {}).items()):
         print(f"  80 % interval coverage, {t}: " + ", ".join(f"{m} {v[m]:.0%}" for m in METRIC_ORDER if m in v))
     n_iv = cov[METRIC_ORDER[0]]["n"]
     print(f"80 % interval over {n_iv} designs ({r['n_designs']} fixtures held out by repository + "
           f"{n_iv - r['n_designs']} external designs never fitted on), each repository judged with quantiles "
-          "calibrated on the other repositories' residuals only: "
+          "calibrated on the other repositories' residuals only (per group: weight values read or not): "
           + ", ".join(f"{m} coverage {cov[m]['coverage']:.0%} hi/lo {cov[m]['median_hi_lo']}" for m in METRIC_ORDER))
     print("\nexcluded:")
     for k, v in r["excluded"].items():

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import Design
-from .interval import FLOOR, choose_levels, conformal_quantiles, interval, log_residuals
+from .interval import FLOOR, choose_levels, conformal_quantiles, interval, interval_group, log_residuals
 from .catalog import (DEFAULT_HYPER, FEATURES, HYPER_GRID, HYPER_METRICS, PRIORS, TOOL_GROUPS, search_groups,
                       tool_groups)
 from .channels import fifo_features
@@ -393,9 +393,9 @@ def conformal_calibration(designs: Sequence[Design], cv: dict[str, Any]) -> dict
     """Interval quantiles from all held-out residuals (what calibration.json stores)."""
     res = cv_residuals(designs, cv)
     repos = [d.repo for d in designs]
-    tools = [d.tool or "vivado_hls" for d in designs]
-    levels = choose_levels(res, repos, tools)
-    return {**conformal_quantiles(res, repos, tools, levels), "nominal_levels": levels}
+    keys = [interval_group(d.layers) for d in designs]
+    levels = choose_levels(res, repos, keys)
+    return {**conformal_quantiles(res, repos, keys, levels), "nominal_levels": levels}
 
 
 def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str, Any]:
@@ -405,30 +405,34 @@ def interval_coverage(designs: Sequence[Design], cv: dict[str, Any]) -> dict[str
     rows = {r["design"]: r for r in cv["per_design"]}
     repos = [d.repo for d in designs]
     tools = [d.tool or "vivado_hls" for d in designs]
+    keys = [interval_group(d.layers) for d in designs]
     hit = {m: [] for m in METRIC_ORDER}
     ratio = {m: [] for m in METRIC_ORDER}
     per_tool: dict[str, dict[str, list[bool]]] = {}
+    per_group: dict[str, dict[str, list[bool]]] = {}
     for repo in sorted(set(repos)):
         train = [i for i, r in enumerate(repos) if r != repo]
         tr_res = {m: v[train] for m, v in res.items()}
-        tr_repos, tr_tools = [repos[i] for i in train], [tools[i] for i in train]
+        tr_repos, tr_keys = [repos[i] for i in train], [keys[i] for i in train]
         # the nominal levels too are chosen without this repository
-        q = conformal_quantiles(tr_res, tr_repos, tr_tools, choose_levels(tr_res, tr_repos, tr_tools))
+        q = conformal_quantiles(tr_res, tr_repos, tr_keys, choose_levels(tr_res, tr_repos, tr_keys))
         for i, d in enumerate(designs):
             if d.repo != repo:
                 continue
-            qq = q.get(tools[i]) or q["all"]
+            qq = q.get(keys[i]) or q["all"]
             for m in METRIC_ORDER:
                 lo, hi = interval(rows[d.folder][m]["pred"], m, qq[m])
                 t = rows[d.folder][m]["truth"]
                 ok = lo - 1e-9 <= t <= hi + 1e-9
                 hit[m].append(ok)
                 per_tool.setdefault(tools[i], {}).setdefault(m, []).append(ok)
+                per_group.setdefault(keys[i], {}).setdefault(m, []).append(ok)
                 # hi / lo, with the metric's floor added where the low end is 0
                 ratio[m].append(hi / lo if lo > 0 else (hi + FLOOR[m]) / FLOOR[m])
     out = {m: {"coverage": round(float(np.mean(hit[m])), 3),
                "median_hi_lo": round(float(np.median(ratio[m])), 2), "n": len(hit[m])} for m in METRIC_ORDER}
     out["by_tool"] = {t: {m: round(float(np.mean(v)), 3) for m, v in ms.items()} for t, ms in per_tool.items()}
+    out["by_group"] = {t: {m: round(float(np.mean(v)), 3) for m, v in ms.items()} for t, ms in per_group.items()}
     return out
 
 

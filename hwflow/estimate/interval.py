@@ -10,8 +10,12 @@ repository err together, so the 10th/90th percentiles pooled over designs cover 
 than 80 % of an unseen repository's designs: the nominal level is raised per metric and
 quantile group (0.80 ... 0.95, :func:`choose_levels`) until, leaving each repository out in
 turn, 80 % of the group's designs are covered.
-Percentiles (and their levels) are kept per HLS tool where that tool has enough designs
-(residuals of Vitis HLS designs differ from those of Vivado HLS), else for all designs.
+Percentiles (and their levels) are kept per group of designs (Mondrian conformal prediction):
+designs whose weight values were read and designs estimated without them (every product taken as
+a full constant multiplication) - leaving repositories out, the log residuals of the second
+spread 2-4x wider (LUT 10th-90th percentile 2.5 against 0.7) - where the group has enough
+designs, else for all designs. (Per HLS tool, the grouping of earlier releases, gave a median
+hi/lo of 3.2 for LUT and 3.3 for FF at the same coverage; by weights 2.2 and 2.2.)
 
 A design outside the calibration data (layer types, precision range, tool, part family
 never seen) gets a wider interval - each reason widens the log half-widths by
@@ -36,8 +40,23 @@ CONTRACT_KEY = {"lut": "lut", "ff": "ff", "dsp": "dsp", "bram_18k": "bram_18k",
                 "latency": "latency_cycles", "ii": "ii_cycles"}
 #: Each out-of-domain reason multiplies the interval's log half-widths by (1 + this).
 WIDEN_PER_REASON = 0.5
-#: Fewest designs of one tool for a tool-specific interval.
+#: Fewest designs of one group for a group-specific interval.
 MIN_GROUP = 8
+#: The interval groups: weight values read for every weighted layer, or not.
+WEIGHTS_KNOWN, WEIGHTS_UNKNOWN = "weights_known", "weights_unknown"
+
+
+def weights_unread(layers: Sequence[LayerSpec]) -> list[str]:
+    """Names of the weighted layers estimated without their weight values (recurrent cells and
+    distributed-arithmetic kernels are costed without them by design)."""
+    return [layer.name for layer in layers
+            if layer.has_weights and layer.kind not in ("rnn", "dense_da") and layer.w_other is None]
+
+
+def interval_group(layers: Sequence[LayerSpec]) -> str:
+    """The quantile group of a design: :data:`WEIGHTS_UNKNOWN` when a weighted layer's values
+    were not read, else :data:`WEIGHTS_KNOWN`."""
+    return WEIGHTS_UNKNOWN if weights_unread(layers) else WEIGHTS_KNOWN
 
 
 def log_residuals(pred: np.ndarray, truth: np.ndarray, metric: str) -> np.ndarray:
@@ -57,15 +76,16 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(v[min(max(idx, 0), n - 1)])
 
 
-def conformal_quantiles(residuals: dict[str, np.ndarray], repos: Sequence[str], tools: Sequence[str],
+def conformal_quantiles(residuals: dict[str, np.ndarray], repos: Sequence[str], keys: Sequence[str],
                         levels: dict[str, float] | None = None) -> dict[str, Any]:
-    """``{group: {metric: [q_lo, q_hi], "n": n}}`` for group "all" and each well-populated tool,
-    at the nominal ``levels`` per metric (default :data:`LEVEL`)."""
+    """``{group: {metric: [q_lo, q_hi], "n": n}}`` for group "all" and each well-populated group
+    of ``keys`` (one per design, :func:`interval_group`), at the nominal ``levels`` per metric
+    (default :data:`LEVEL`)."""
     repos = list(repos)
     out: dict[str, Any] = {}
     groups = {"all": np.ones(len(repos), bool)}
-    for t in sorted(set(tools)):
-        mask = np.array([x == t for x in tools])
+    for t in sorted(set(keys)):
+        mask = np.array([x == t for x in keys])
         if mask.sum() >= MIN_GROUP:
             groups[t] = mask
     for g, mask in groups.items():
@@ -92,31 +112,31 @@ def _level(level: float | dict[str, float], group: str) -> float:
     return float(level)
 
 
-def _groups(tools: Sequence[str]) -> list[str]:
-    """The quantile group each design is judged with: its tool where that has enough designs."""
-    counts = {t: list(tools).count(t) for t in set(tools)}
-    return [t if counts[t] >= MIN_GROUP else "all" for t in tools]
+def _groups(keys: Sequence[str]) -> list[str]:
+    """The quantile group each design is judged with: its own where that has enough designs."""
+    counts = {t: list(keys).count(t) for t in set(keys)}
+    return [t if counts[t] >= MIN_GROUP else "all" for t in keys]
 
 
-def _covered(q: dict[str, Any], tool: str, metric: str, r: float) -> bool:
-    qq = q.get(tool) or q["all"]
+def _covered(q: dict[str, Any], key: str, metric: str, r: float) -> bool:
+    qq = q.get(key) or q["all"]
     return qq[metric][0] - 1e-9 <= r <= qq[metric][1] + 1e-9
 
 
-def choose_levels(residuals: dict[str, np.ndarray], repos: Sequence[str], tools: Sequence[str],
+def choose_levels(residuals: dict[str, np.ndarray], repos: Sequence[str], keys: Sequence[str],
                   target: float = LEVEL) -> dict[str, dict[str, float]]:
-    """Per metric and quantile group (each well-populated tool, and "all"), the smallest nominal
+    """Per metric and quantile group (each well-populated group, and "all"), the smallest nominal
     level whose interval, calibrated without a repository, covers at least ``target`` of that
     repository's designs of the group (averaged over all of them).
 
     Designs of one repository err together (same author, tool version, coding style), so
     quantiles pooled over designs under-cover a repository never seen; this second calibration
     step - itself leave-one-repository-out - widens the interval just enough. Each group is
-    judged on its own designs: one tool's under-coverage must not widen the other tool's
-    interval (a single level per metric let the Vitis HLS LUT residuals raise the Vivado HLS
-    level into that tool's far tail)."""
-    repos, tools = list(repos), list(tools)
-    groups = _groups(tools)
+    judged on its own designs: one group's under-coverage must not widen the other's interval
+    (a single level per metric once let the Vitis HLS LUT residuals raise the Vivado HLS level
+    into that tool's far tail, when the groups were tools)."""
+    repos, keys = list(repos), list(keys)
+    groups = _groups(keys)
     out: dict[str, dict[str, float]] = {}
     for m, r in residuals.items():
         out[m] = {}
@@ -127,9 +147,9 @@ def choose_levels(residuals: dict[str, np.ndarray], repos: Sequence[str], tools:
                 hits = []
                 for repo in sorted({repos[i] for i in members}):
                     train = [i for i, x in enumerate(repos) if x != repo]
-                    q = conformal_quantiles({m: r[train]}, [repos[i] for i in train], [tools[i] for i in train],
+                    q = conformal_quantiles({m: r[train]}, [repos[i] for i in train], [keys[i] for i in train],
                                             {m: {g: level, "all": level}})
-                    hits += [_covered(q, tools[i], m, float(r[i])) for i in members if repos[i] == repo]
+                    hits += [_covered(q, keys[i], m, float(r[i])) for i in members if repos[i] == repo]
                 if hits and float(np.mean(hits)) >= target:
                     chosen = level
                     break
@@ -145,9 +165,11 @@ def interval(pred: float, metric: str, q: Sequence[float], widen: float = 1.0) -
     return [lo, hi]
 
 
-def quantiles_for(calib: dict[str, Any], tool: str) -> dict[str, Any] | None:
+def quantiles_for(calib: dict[str, Any], group: str, tool: str | None = None) -> dict[str, Any] | None:
+    """A design's quantiles: its group's, else (a calibration of an earlier release, grouped by
+    HLS tool) its tool's, else those of all designs."""
     conf = calib.get("conformal") or {}
-    q = conf.get(tool) or conf.get("all")
+    q = conf.get(group) or (conf.get(tool) if tool else None) or conf.get("all")
     return q if isinstance(q, dict) else None
 
 
@@ -177,9 +199,11 @@ def out_of_domain(layers: Sequence[LayerSpec], ctx: Any, calib: dict[str, Any]) 
     return reasons
 
 
-def intervals(pred: dict[str, float], ctx: Any, calib: dict[str, Any], n_reasons: int) -> dict[str, Any] | None:
-    """``interval_80`` of one prediction (contract keys), or None without conformal data."""
-    q = quantiles_for(calib, ctx.tool)
+def intervals(pred: dict[str, float], ctx: Any, calib: dict[str, Any], n_reasons: int,
+              group: str = WEIGHTS_KNOWN) -> dict[str, Any] | None:
+    """``interval_80`` of one prediction (contract keys) from the quantiles of its ``group``,
+    widened for ``n_reasons`` out-of-domain reasons; None without conformal data."""
+    q = quantiles_for(calib, group, ctx.tool)
     if not q:
         return None
     widen = 1.0 + WIDEN_PER_REASON * n_reasons

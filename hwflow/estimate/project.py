@@ -491,15 +491,8 @@ def read_project(project_dir: str | Path) -> dict[str, Any]:
 def layers_from_project(project_dir: str | Path) -> tuple[list[LayerSpec], dict[str, Any]]:
     """LayerSpecs of an hls4ml project and its project facts (part, clock, tool, mul_impl)."""
     doc = read_project(project_dir)
-    specs = layers_from_document(doc)
-    weighted = [l for l in specs if l.has_weights and l.kind not in ("rnn", "dense_da")]
-    blind = [l.name for l in weighted if l.w_other is None]
-    if blind:
-        doc["project"]["caveats"].append(
-            f"no weight values (firmware/weights/w<i>.txt) for {len(blind)} of {len(weighted)} weighted layers "
-            f"({', '.join(blind[:4])}{', ...' if len(blind) > 4 else ''}): zeros, powers of two and small "
-            "constants unknown, every product counted as a full constant multiplication")
-    return specs, doc["project"]
+    # (weighted layers without values: said by estimate_layers, which also picks their interval)
+    return layers_from_document(doc), doc["project"]
 
 
 __all__ = ["ProjectParseError", "eval_c_expr", "layers_from_project", "read_project", "type_bits"]

@@ -1,8 +1,10 @@
-"""The interval's nominal levels: chosen per metric and per tool, each tool on its own designs."""
+"""The interval's quantile groups (weight values read or not) and nominal levels: chosen per metric
+and per group, each group on its own designs (the synthetic pools below use two tools as groups)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hwflow.estimate.interval import LEVEL_GRID, choose_levels, conformal_quantiles
 
@@ -59,3 +61,47 @@ def test_one_tools_scattered_residuals_do_not_widen_the_other_tools_interval():
     # while the scattered tool's own interval widens
     width = {k: q["vitis_hls"]["lut"][1] - q["vitis_hls"]["lut"][0] for k, q in (("calm", q_calm), ("wild", q_wild))}
     assert width["wild"] > 2 * width["calm"]
+
+
+def test_a_design_without_weight_values_gets_the_interval_of_its_group(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from hwflow.estimate import LayerSpec, estimate_project, load_calibration
+    from hwflow.estimate.interval import (WEIGHTS_KNOWN, WEIGHTS_UNKNOWN, interval, interval_group,
+                                          weights_unread)
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_estimate_project import _write_project
+
+    def dense(**w):
+        return LayerSpec(name="fc", kind="dense", func="nnet::dense", n_in=4, n_out=2, io_type="io_parallel",
+                         weight_bits=8, input_bits=8, n_weights=8, **w)
+
+    relu = LayerSpec(name="r", kind="activation", op="relu", n_in=2, n_out=2, io_type="io_parallel")
+    assert interval_group([dense(w_zero=1, w_pow2=2, w_other=5, w_two=1), relu]) == WEIGHTS_KNOWN
+    assert interval_group([dense(), relu]) == WEIGHTS_UNKNOWN and weights_unread([dense(), relu]) == ["fc"]
+    assert interval_group([relu]) == WEIGHTS_KNOWN  # nothing to read
+
+    # the shipped calibration: quantiles per group, the one without weight values wider (its
+    # held-out residuals spread 2-4x wider)
+    conf = load_calibration()["conformal"]
+    for m in ("lut", "ff"):
+        known, unknown = conf[WEIGHTS_KNOWN][m], conf[WEIGHTS_UNKNOWN][m]
+        assert unknown[1] - unknown[0] > known[1] - known[0], m
+
+    # a project without weight files: said once, and its interval is its group's - not widened again
+    _write_project(tmp_path / "blind")
+    blind = estimate_project(tmp_path / "blind")
+    notes = [r for r in blind["out_of_domain"] if "no weight values" in r]
+    assert len(notes) == 1 and "fc1" in notes[0] and any("no weight values" in w for w in blind["warnings"])
+    others = len(blind["out_of_domain"]) - 1
+    lo, hi = interval(blind["resources"]["lut"], "lut", conf[WEIGHTS_UNKNOWN]["lut"], 1.0 + 0.5 * others)
+    assert blind["interval_80"]["lut"] == pytest.approx([lo, hi], rel=1e-3)
+    # with its weight values the same design gets the narrower interval of the designs whose weights are read
+    n = 16 * 64
+    _write_project(tmp_path / "seen", weights=", ".join("0.5" if i % 3 else "0.3" for i in range(n)))
+    seen = estimate_project(tmp_path / "seen")
+    assert not any("no weight values" in r for r in seen["out_of_domain"])
+    (blo, bhi), (slo, shi) = blind["interval_80"]["lut"], seen["interval_80"]["lut"]
+    assert bhi / max(blo, 1) > shi / max(slo, 1)

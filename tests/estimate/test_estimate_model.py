@@ -14,6 +14,9 @@ def _dense(n_in=64, n_out=32, rf=1, bits=16, strategy="latency", io="io_parallel
                      result_bits=bits, n_weights=n_in * n_out, n_nonzero=nnz)
 
 
+_plain_dense = _dense
+
+
 def test_unknown_layer_is_reported_not_fatal():
     layers = [_dense(), LayerSpec(name="gru1", kind="unknown", func="nnet::gru_stack")]
     r = estimate_layers(layers, part="xc7z020clg400-1", clock_ns=10)
@@ -119,7 +122,12 @@ def test_output_has_contract_keys():
 
 
 def test_interval_80_contract_and_widening_out_of_domain():
+    from dataclasses import replace as _replace
+
     from hwflow.estimate import estimate_fit
+
+    def _dense(bits=16, **kw):  # with its weight values read (no zeros, no shifts)
+        return _replace(_plain_dense(bits=bits, **kw), w_zero=0, w_pow2=0, w_other=64 * 32, w_two=0)
 
     inside = estimate_layers([_dense(bits=8)], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
     iv = inside["interval_80"]

@@ -25,7 +25,10 @@ def test_incomplete_estimate_is_said_everywhere():
 
 
 def test_complete_estimate_text_has_interval_and_no_warning():
-    est = estimate_layers([_dense()], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
+    from dataclasses import replace
+
+    known = replace(_dense(), w_zero=0, w_pow2=0, w_other=64 * 32, w_two=0)  # weight values read
+    est = estimate_layers([known], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
     assert incomplete_note(est) is None and console_suffix(est) == ""
     text = "\n".join(text_lines(est, "prj"))
     assert "INCOMPLETE" not in text and "outside the calibration" not in text
@@ -88,3 +91,9 @@ def test_report_summary_card_says_incomplete_and_the_interval_verdict():
     text = repr(summary(r, Extras(anchors={}), caps))
     assert "incomplete: GRU not modelled" in text
     assert "may not fit" in text  # an incomplete estimate cannot promise a fit
+
+
+def test_an_estimate_without_weight_values_says_so_in_the_text():
+    est = estimate_layers([_dense()], part="xczu7ev-ffvc1156-2-e", clock_ns=5, tool="vivado_hls")
+    assert est["complete"] is True and any("no weight values for 1 of 1" in r for r in est["out_of_domain"])
+    assert "no weight values" in "\n".join(text_lines(est, "prj"))
