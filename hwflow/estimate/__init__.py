@@ -176,7 +176,7 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
     group = interval_group(layers)
     n_widen = len(ood)  # the group's own quantiles stand for the unread weights: no widening for them
     unread = weights_unread(layers)
-    if unread and layers:
+    if unread:
         weighted = sum(1 for l in layers if l.has_weights and l.kind not in ("rnn", "dense_da"))
         note = (f"no weight values for {len(unread)} of {weighted} weighted layers "
                 f"({', '.join(unread[:4])}{', ...' if len(unread) > 4 else ''}; a project's "
