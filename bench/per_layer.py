@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from hwflow.estimate import estimate_layers, load_calibration  # noqa: E402
 from hwflow.estimate.catalog import DEFAULT_HYPER, tool_groups  # noqa: E402
+from hwflow.estimate.channels import fifo_features  # noqa: E402
 from hwflow.estimate.dataset import load_design  # noqa: E402
 from hwflow.estimate.fit import _context, usable  # noqa: E402
-from hwflow.estimate.channels import fifo_features  # noqa: E402
 from hwflow.estimate.model import effective_coef, predict_linear  # noqa: E402
 
 

@@ -49,7 +49,8 @@ def tool_groups(tool: str | None, version: Any = None) -> list[str]:
 #: its physical default instead of an arbitrary value.
 PRIORS: dict[str, dict[str, float]] = {
     "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
-    "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5, "lut_mux_r": 0.5, "lut_act": 1.0,
+    "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5,
+            "lut_mux_r": 0.5, "lut_act": 1.0,
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
             "lut_wrom": 1.0, "lut_layer_s": 1.0, "lut_add_dsp": 0.5, "lut_quant": 1.0, "lut_chan": 1.0,
             "lut_seq": 1.0},

@@ -7,7 +7,6 @@ they are outside the calibration data (``out_of_domain``) with a wider interval.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from .devices import dsps_per_multiplier
 from .layerspec import LayerSpec

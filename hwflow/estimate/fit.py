@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import DEFAULT_HYPER, FEATURES, HYPER_GRID, HYPER_METRICS, PRIORS, TOOL_GROUPS, search_groups, tool_groups
+from .channels import fifo_features
 from .dataset import Design
 from .interval import FLOOR, choose_levels, conformal_quantiles, interval, interval_group, log_residuals
-from .catalog import (DEFAULT_HYPER, FEATURES, HYPER_GRID, HYPER_METRICS, PRIORS, TOOL_GROUPS, search_groups,
-                      tool_groups)
-from .channels import fifo_features
 from .model import (
     MODEL_NAME,
     design_features,

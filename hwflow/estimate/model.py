@@ -20,13 +20,14 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .channels import fifo_features, without_fifo
 from .catalog import DEFAULT_HYPER, FEATURES, PRIORS, TOOL_GROUPS, tool_groups  # noqa: F401 (re-exported)
+from .channels import fifo_features, without_fifo
 from .composite import general_on_dsp, layernorm_features, multiply_features, scale_products
 from .devices import dsps_per_multiplier, family_of, speed_grade_delay
 from .layerspec import LayerSpec
 from .rnn import rnn_features
 from .schedule import (
+    T_ACT_NS,
     T_ADD_NS,
     T_MULT_NS,
     Context,
@@ -35,19 +36,18 @@ from .schedule import (
     _stream_words,
     _table_lookups,
     activation_elems,
-    quant_bits,
-    as_built,
-    softmax_elems,
-    layer_ii,
     adder_ns,
+    as_built,
+    layer_ii,
     logic_speed,
-    registered_activation_ns,
-    T_ACT_NS,
-    softmax_delay,
     pipeline_stages,
-    two_stage_dsp_core,
+    quant_bits,
+    registered_activation_ns,
     select_products,
+    softmax_delay,
+    softmax_elems,
     split_chained,
+    two_stage_dsp_core,
 )
 
 MODEL_NAME = "hwflow-analytic-v2"

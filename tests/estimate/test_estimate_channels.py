@@ -15,9 +15,9 @@ import textwrap
 import pytest
 
 from hwflow.estimate import LayerSpec, load_calibration
+from hwflow.estimate.channels import CHANNEL_FF, STREAM_FIFO_FF, fifo_features
 from hwflow.estimate.dataset import load_design
 from hwflow.estimate.fit import _context
-from hwflow.estimate.channels import CHANNEL_FF, STREAM_FIFO_FF, fifo_features
 from hwflow.estimate.model import make_context
 from hwflow.estimate.project import read_project
 from hwflow.estimate.structs import layers_from_document
@@ -92,8 +92,9 @@ def test_the_top_functions_pragmas_are_read_from_the_project(tmp_path):
         };
     """))
     body = "    nnet::dense<input_t, layer2_t, config2>(input_1, layer2_out, w2, b2); // fc1\n"
+    commented = "// #pragma HLS ARRAY_PARTITION variable=layer2_out complete dim=0\n    #pragma HLS DATAFLOW\n"
     for pragmas, expect in (("#pragma HLS ARRAY_PARTITION variable=layer2_out complete dim=0\n"
-                             "    #pragma hls dataflow\n", True), ("// #pragma HLS ARRAY_PARTITION variable=layer2_out complete dim=0\n    #pragma HLS DATAFLOW\n", False)):
+                             "    #pragma hls dataflow\n", True), (commented, False)):
         (fw / "myproject.cpp").write_text(
             "void myproject(input_t input_1[16], layer2_t layer2_out[8]) {\n    " + pragmas + body + "}\n")
         doc = read_project(tmp_path)

@@ -237,8 +237,8 @@ def test_rnn_gate_tables_are_read_in_parallel_whatever_the_reuse_factor():
     """hls4ml's sigmoid / tanh are pipelined at II 1 with the element loop unrolled: a GRU(20)
     cell reads its 40 gate and 20 candidate tables at once - 30 BRAM_18K of tables whether the
     kernels share their multipliers over 1 or 30 cycles."""
-    from hwflow.estimate.schedule import activation_elems, rnn_parts
     from hwflow.estimate.model import make_context
+    from hwflow.estimate.schedule import activation_elems, rnn_parts
 
     for rf in (1, 30):
         spec = _gru(n_in=6, n_state=20, reuse_factor=rf, strategy="resource", weight_bits=16, input_bits=16)

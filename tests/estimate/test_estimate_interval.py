@@ -68,8 +68,7 @@ def test_a_design_without_weight_values_gets_the_interval_of_its_group(tmp_path)
     from pathlib import Path
 
     from hwflow.estimate import LayerSpec, estimate_project, load_calibration
-    from hwflow.estimate.interval import (WEIGHTS_KNOWN, WEIGHTS_UNKNOWN, interval, interval_group,
-                                          weights_unread)
+    from hwflow.estimate.interval import WEIGHTS_KNOWN, WEIGHTS_UNKNOWN, interval, interval_group, weights_unread
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_estimate_project import _write_project

@@ -179,8 +179,8 @@ def test_softmax_units_follow_hls4ml_not_the_reuse_factor_of_io_parallel():
     whatever the RF (3 DSPs for 3 outputs at RF 1, 8 and 16); an io_stream softmax pipelines
     its stream word at II = RF (1 DSP for a 10-wide word at RF 16, 3 at RF 4, 10 at RF 1) and
     takes ceil(n / that) cycles; with multipliers forced to fabric it has no DSP at all."""
-    from hwflow.estimate.schedule import Context, layer_ii, softmax_elems
     from hwflow.estimate.devices import family_of
+    from hwflow.estimate.schedule import Context, layer_ii, softmax_elems
 
     def soft(io, rf, n=10, pack=None, impl="stable"):
         return LayerSpec(name="sm", kind="softmax", func="nnet::softmax", n_in=n, n_out=n, op="softmax",
