@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import FEATURES
-from .interval import fit_verdict, interval_group, intervals, out_of_domain, weights_unread
+from .interval import fit_verdict, interval_group, intervals, out_of_domain, weighted_layers, weights_unread
 from .layers_json import layers_from_layers_json
 from .layerspec import LayerSpec
 from .model import MODEL_NAME, make_context, predict
@@ -177,12 +177,11 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
     n_widen = len(ood)  # the group's own quantiles stand for the unread weights: no widening for them
     unread = weights_unread(layers)
     if unread:
-        weighted = sum(1 for l in layers if l.has_weights and l.kind not in ("rnn", "dense_da"))
-        note = (f"no weight values for {len(unread)} of {weighted} weighted layers "
-                f"({', '.join(unread[:4])}{', ...' if len(unread) > 4 else ''}; a project's "
-                "firmware/weights/w<i>.txt): zeros, powers of two and small constants unknown, every "
-                "product counted as a full constant multiplication; interval from the calibration "
-                "designs estimated without weight values")
+        note = (f"no weight values for {len(unread)} of {len(weighted_layers(layers))} weighted layers "
+                f"({', '.join(unread[:4])}{', ...' if len(unread) > 4 else ''}): zeros, powers of two and "
+                "small constants unknown, every product counted as a full constant multiplication; "
+                "interval from the calibration designs estimated without weight values (a project: put "
+                "hls4ml's firmware/weights/w<i>.txt back for a narrower estimate)")
         ood, warns = ood + [note], warns + [note]
     interval_80 = intervals(pred, ctx, calib, n_widen, group) if layers and any(l.is_known for l in layers) else None
     if not part:

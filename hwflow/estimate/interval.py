@@ -46,11 +46,15 @@ MIN_GROUP = 8
 WEIGHTS_KNOWN, WEIGHTS_UNKNOWN = "weights_known", "weights_unknown"
 
 
+def weighted_layers(layers: Sequence[LayerSpec]) -> list[LayerSpec]:
+    """The layers whose weight values the estimate uses (recurrent cells and distributed-arithmetic
+    kernels are costed without them by design)."""
+    return [layer for layer in layers if layer.has_weights and layer.kind not in ("rnn", "dense_da")]
+
+
 def weights_unread(layers: Sequence[LayerSpec]) -> list[str]:
-    """Names of the weighted layers estimated without their weight values (recurrent cells and
-    distributed-arithmetic kernels are costed without them by design)."""
-    return [layer.name for layer in layers
-            if layer.has_weights and layer.kind not in ("rnn", "dense_da") and layer.w_other is None]
+    """Names of the :func:`weighted_layers` estimated without their weight values."""
+    return [layer.name for layer in weighted_layers(layers) if layer.w_other is None]
 
 
 def interval_group(layers: Sequence[LayerSpec]) -> str:
