@@ -32,6 +32,7 @@ from .layers_json import layers_from_layers_json
 from .layerspec import LayerSpec
 from .model import MODEL_NAME, make_context, predict
 from .project import ProjectParseError, layers_from_project, read_project
+from .schedule import exp_table_notes
 from .store import user_calibration_path
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
@@ -166,6 +167,8 @@ def estimate_layers(layers: Iterable[LayerSpec], *, part: str | None, clock_ns: 
     if ctx.tool != "vivado_hls" and ctx.tool not in (calib.get("tool_support") or {}):
         warns.append(f"calibration has no {ctx.tool} designs: figures are for Vivado HLS")
     ood = out_of_domain(layers, ctx, calib)
+    tables = exp_table_notes(layers, ctx)
+    ood, warns = ood + tables, warns + tables
     if unknown:
         ood = ood + ["not every layer is modelled (totals are a lower bound)"]
     for c in caveats or []:

@@ -13,12 +13,12 @@ from typing import Any
 # bit of adder, a DSP per multiplier, a cycle per pipeline stage...), so a fitted
 # coefficient near 1 means the physical picture holds and its size is readable.
 FEATURES: dict[str, tuple[str, ...]] = {
-    "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn"),
+    "dsp": ("dsp_const", "dsp_shared", "dsp_softmax", "dsp_bn", "dsp_exptab"),
     "lut": ("lut_mul_const", "lut_mul_cdsp", "lut_mul_fabric", "lut_add", "lut_mux", "lut_mux_r", "lut_act", "lut_table",
             "lut_pool", "lut_fifo", "lut_srl", "lut_layer", "lut_wrom", "lut_layer_s", "lut_add_dsp", "lut_quant", "lut_chan",
-            "lut_seq"),
+            "lut_seq", "lut_exptab"),
     "ff": ("ff_pipe", "ff_acc", "ff_mul", "ff_inreg", "ff_fifo", "ff_layer", "ff_window", "ff_resmul", "ff_delay",
-           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan", "ff_cmp", "ff_dspcore"),
+           "ff_chain", "ff_pipe_s", "ff_hold", "ff_chan", "ff_cmp", "ff_dspcore", "ff_exptab"),
     "bram_18k": ("bram_weights", "bram_tables", "bram_fifo", "bram_linebuf", "bram_buffer"),
     "latency": ("lat_ii", "lat_depth", "lat_serial", "lat_softmax", "lat_layer", "lat_chain", "lat_frac"),
 }
@@ -48,17 +48,17 @@ def tool_groups(tool: str | None, version: Any = None) -> list[str]:
 #: as far as the training designs insist, so a feature a training fold never exercises keeps
 #: its physical default instead of an arbitrary value.
 PRIORS: dict[str, dict[str, float]] = {
-    "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0},
+    "dsp": {"dsp_const": 0.7, "dsp_shared": 1.0, "dsp_softmax": 1.0, "dsp_bn": 1.0, "dsp_exptab": 1.0},
     "lut": {"lut_mul_const": 0.3, "lut_mul_cdsp": 0.1, "lut_mul_fabric": 1.0, "lut_add": 1.0, "lut_mux": 0.5,
             "lut_mux_r": 0.5, "lut_act": 1.0,
             "lut_table": 1.0, "lut_pool": 1.0, "lut_fifo": 1.0, "lut_srl": 1.0, "lut_layer": 1.0,
             "lut_wrom": 1.0, "lut_layer_s": 1.0, "lut_add_dsp": 0.5, "lut_quant": 1.0, "lut_chan": 1.0,
-            "lut_seq": 1.0},
+            "lut_seq": 1.0, "lut_exptab": 1.0},
     "ff": {"ff_pipe": 1.0, "ff_acc": 0.2, "ff_mul": 0.5, "ff_inreg": 1.0, "ff_fifo": 1.0, "ff_layer": 1.0,
            "ff_window": 0.5, "ff_resmul": 1.0, "ff_delay": 0.5, "ff_chain": 0.5, "ff_pipe_s": 1.0,
            "ff_hold": 0.5, "ff_chan": 1.0, "ff_cmp": 1.0,
            # two-stage DSP multiplier cores: 47-67 FF for 18-26-bit products in the layers' reports
-           "ff_dspcore": 2.6},
+           "ff_dspcore": 2.6, "ff_exptab": 1.0},
     "bram_18k": {"bram_weights": 1.0, "bram_tables": 1.0, "bram_fifo": 1.0, "bram_linebuf": 1.0,
                  "bram_buffer": 1.0},
     "latency": {"lat_ii": 1.0, "lat_depth": 1.0, "lat_serial": 1.0, "lat_softmax": 1.0, "lat_layer": 1.0,

@@ -93,6 +93,9 @@ class LayerSpec:
     result_sat: bool = False
     table_bits: int | None = None
     table_size: int | None = None
+    # softmax, hls4ml >= 1.1's stable code: log2 of the largest argument its exp table is built for
+    # (2^integer bits of ``inp_norm_t`` x ``exp_scale``); None: older code or not said
+    exp_arg_log2: float | None = None
     n_weights: int = 0
     n_nonzero: int | None = None
     multiplier_limit: int | None = None

@@ -1,14 +1,12 @@
 """The analytical cost model: physically meaningful per-layer features x fitted coefficients.
 
-Why this shape: Vivado/Vitis HLS builds an hls4ml layer out of a countable
-set of parts - multipliers (on DSP slices or in LUTs, decided by operand
-widths, by whether the weight is a constant, and by ``config_op mul -impl``),
-adders of the accumulator width, multiplexers in front of shared multipliers
-(reuse factor > 1), lookup tables for sigmoid/softmax, weight memories
-(resource strategy), FIFOs between io_stream layers, line buffers for
-convolutions. Counting those parts is exact arithmetic from the LayerSpec; how
-many LUTs/FFs/cycles each part costs is what the calibration fits (one
-non-negative coefficient per feature, see ``bench/estimator.py --fit``).
+Why this shape: Vivado/Vitis HLS builds an hls4ml layer out of a countable set of parts -
+multipliers (on DSP slices or in LUTs, decided by operand widths, by whether the weight is a
+constant, and by ``config_op mul -impl``), adders of the accumulator width, multiplexers in front
+of shared multipliers (reuse factor > 1), lookup tables for sigmoid/softmax, weight memories
+(resource strategy), FIFOs between io_stream layers, line buffers for convolutions. Counting those
+parts is exact arithmetic from the LayerSpec; how many LUTs/FFs/cycles each part costs is what the
+calibration fits (one non-negative coefficient per feature, see ``bench/estimator.py --fit``).
 
 Latency and initiation interval follow the schedule hls4ml asks for: see
 :mod:`hwflow.estimate.schedule`.
@@ -38,6 +36,7 @@ from .schedule import (
     activation_elems,
     adder_ns,
     as_built,
+    exp_table_features,
     layer_ii,
     logic_speed,
     pipeline_stages,
@@ -418,7 +417,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
         # function inside one io_parallel pipeline has next to none (a 3-element batchnorm:
         # 56 LUT reported, where one shared coefficient gave it 445).
         f["lut_layer_s"] = f.pop("lut_layer")
-    return split_chained(f, spec, ctx)
+    return split_chained(f, spec, ctx) | exp_table_features(spec, ctx)
 
 
 def design_features(layers: Iterable[LayerSpec], ctx: Context, hyper: dict[str, float]) -> tuple[

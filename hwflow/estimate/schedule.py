@@ -234,11 +234,81 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
         if spec.kind == "softmax" and spec.implementation is not None:
             # ceil(word / RF) elements per cycle (a 2704-element softmax at RF 4 on 4-wide
             # words: 2717 cycles reported, not 676)
-            words = max(words, math.ceil(max(1, spec.n_in) / softmax_elems(spec)))
+            words = max(words, math.ceil(max(1, spec.n_in) / softmax_elems(spec))) + exp_table_cycles(spec, ctx)
         if ctx.vitis and spec.kind in ("pooling1d", "pooling2d", "padding"):
             words = int(words * hyper.get("vitis_stream_ii", 1))
         return words
     return 1
+
+
+#: A stable softmax of hls4ml >= 1.1 fills its exp table in a loop of ``std::exp`` calls that
+#: runs on every call unless HLS folds it into a constant ROM (hls4ml writes the table flag non-
+#: static for synthesis). The reports of public projects separate the two by the largest argument
+#: the table is built for (``inp_norm_t``'s 2^integer bits x ``exp_scale``): up to 2^5 folded
+#: (three Vitis HLS 2025.2 projects, two repositories: a 4-6-cycle softmax), from 2^10 up rebuilt
+#: (Vitis HLS 2024.2 and 2025.2, two repositories, and six more report files of the public index:
+#: a 1,024-trip loop through a floating-point ``fexp`` core, 1,045 cycles, in a softmax process
+#: that is no longer pipelined). Older code (no ``inp_norm_t``) folded even at 2^10 (the fixtures'
+#: Vitis HLS 2023.2 LeNet). The edge taken between the two - where exp(-x) leaves float32's normal
+#: range, x > 87.3 - is a reading of the cause, not a measurement (nothing between 2^5 and 2^10 seen).
+EXP_FOLDED_LOG2 = 5.0
+EXP_REBUILT_LOG2 = 10.0
+EXP_EDGE_LOG2 = math.log2(87.3)
+#: Pipeline depth of the table loop (float conversion, scaling, a 13-stage ``fexp``): 21 at 5 ns in
+#: both rebuilt designs' reports.
+FEXP_LOOP_DEPTH = 21
+
+
+def exp_table_rebuilt(spec: LayerSpec) -> bool:
+    """Whether a softmax rebuilds its exp table on every call (see :data:`EXP_EDGE_LOG2`)."""
+    return (spec.kind == "softmax" and spec.implementation == "stable" and spec.exp_arg_log2 is not None
+            and spec.exp_arg_log2 > EXP_EDGE_LOG2)
+
+
+def exp_table_cycles(spec: LayerSpec, ctx: Context) -> int:
+    """Cycles a call spends rebuilding the exp table, where that is measured: a Vitis HLS stream
+    softmax (a dataflow process: the rebuild overlaps the layers before it, but the process's
+    interval - the design's II at most - is the rebuild plus its own work). 0 elsewhere."""
+    if not (exp_table_rebuilt(spec) and ctx.vitis and spec.io_type == "io_stream"):
+        return 0
+    return (spec.table_size or 1024) + FEXP_LOOP_DEPTH
+
+
+#: What a rebuilt table adds: the table loop's module in both rebuilt designs' reports (a 7-DSP
+#: ``fexp`` core; 1,003 / 1,045 FF; 3,121 / 3,368 LUT; the tables' block RAMs as when folded).
+#: Features of their own at these measured costs (prior coefficient 1): no calibration design
+#: rebuilds a table, so the fit leaves them at 1.
+EXP_TABLE_COST = {"dsp_exptab": 7.0, "ff_exptab": 1024.0, "lut_exptab": 3245.0}
+
+
+def exp_table_features(spec: LayerSpec, ctx: Context) -> dict[str, float]:
+    """The rebuild's hardware (:data:`EXP_TABLE_COST`) where :func:`exp_table_cycles` counts its time."""
+    return dict(EXP_TABLE_COST) if exp_table_cycles(spec, ctx) else {}
+
+
+def exp_table_notes(layers: list[LayerSpec], ctx: Context) -> list[str]:
+    """What an estimate says about softmax tables outside the calibration data (none of its
+    designs rebuilds one): the modelled rebuild, a likely rebuild whose cost is not measured, and
+    an argument range between those seen folded and rebuilt."""
+    notes = []
+    for s in layers:
+        if s.kind != "softmax" or s.implementation != "stable" or s.exp_arg_log2 is None:
+            continue
+        span = f"its table is built for arguments up to 2^{s.exp_arg_log2:g}"
+        fix = "a narrower softmax input precision (e.g. ap_fixed<16,6>) lets HLS fold the table into a ROM"
+        cyc = exp_table_cycles(s, ctx)
+        if cyc:
+            notes.append(f"softmax {s.name}: exp table rebuilt with a floating-point exp on every call ({span}): "
+                         f"{cyc:,} cycles a call in the estimate, from Vitis HLS reports outside the calibration "
+                         f"data; {fix}")
+        elif exp_table_rebuilt(s):
+            where = "io_parallel" if s.io_type == "io_parallel" else "Vivado HLS"
+            notes.append(f"softmax {s.name}: exp table likely rebuilt on every call ({span}); its cost under "
+                         f"{where} is not measured and not in the estimate; {fix}")
+        if EXP_FOLDED_LOG2 < s.exp_arg_log2 < EXP_REBUILT_LOG2:
+            notes.append(f"softmax {s.name}: {span}, between the largest range seen folded (2^5) and the "
+                         "smallest seen rebuilt (2^10): whether HLS folds it is not known")
+    return notes
 
 
 def softmax_elems(spec: LayerSpec) -> int:

@@ -1,9 +1,8 @@
 """Turn hls4ml config structs + the top function's calls into :class:`LayerSpec` lists.
 
-Both the fixture front-end (``layers.json``, already in this form) and the
-project front-end (which parses ``firmware/parameters.h`` etc. into this form)
-end here, so the two can only disagree about what they *read*, never about how
-it is interpreted. The "document" handled here is a dict with:
+Both the fixture front-end (``layers.json``, already in this form) and the project front-end
+(which parses ``firmware/parameters.h`` etc. into this form) end here, so the two can only
+disagree about what they *read*, never about how it is interpreted. The "document" is a dict with:
 
 ``layers``   list of config structs: ``{name, base, fields, typedefs_resolved, config_refs, comment}``
 ``calls``    the ``nnet::`` calls of the top function in order: ``{func, template_args, config, comment}``
@@ -19,6 +18,7 @@ from typing import Any
 from .einsum import einsum_dense_spec
 from .layerspec import LayerSpec, array_len, type_bits, type_int_bits, type_quant
 from .structfields import copy_weight_stats as _weight_stats
+from .structfields import exp_arg_log2 as _exp_arg_log2
 from .structfields import int_field as _i
 
 # Function name (without ``nnet::`` and fork-specific suffixes) -> (kind, op).
@@ -260,6 +260,7 @@ def _spec_from_config(
     spec.accum_bits = type_bits(at)
     tt = tdr.get("table_t") or tdr.get("exp_table_t")
     spec.table_bits = type_bits(tt)
+    spec.exp_arg_log2 = _exp_arg_log2(fields, tdr) if kind == "softmax" and spec.implementation == "stable" else None
 
     k = kind
     if k == "dense":
