@@ -39,6 +39,7 @@ from .schedule import (
     exp_table_features,
     layer_ii,
     logic_speed,
+    pack_chained,
     pipeline_stages,
     quant_bits,
     registered_activation_ns,
@@ -424,7 +425,7 @@ def design_features(layers: Iterable[LayerSpec], ctx: Context, hyper: dict[str, 
         dict[str, float], list[dict[str, float]], int]:
     """Summed features of a design, the per-layer features, and the design's II."""
     layers = list(layers)
-    per_layer = [layer_features(l, ctx, hyper) for l in layers]
+    per_layer = pack_chained([layer_features(l, ctx, hyper) for l in layers])
     if per_layer and ctx.io_type == "io_parallel":  # the last layer writes the top's port, not a channel
         per_layer[-1] = without_fifo(per_layer[-1], fifo_features(layers[-1], ctx, hyper))
     iis = [layer_ii(l, ctx, hyper) for l in layers if l.is_known]

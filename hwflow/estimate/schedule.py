@@ -241,6 +241,38 @@ def layer_ii(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> int:
     return 1
 
 
+def pack_chained(per_layer: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Chained layers one after another (``lat_frac``, see :func:`split_chained`) share clock
+    periods along the pipeline: HLS registers where the accumulated delay would pass the period,
+    so a run of fractions takes as many cycles as the periods it fills in order (0.55, 0.88, 0.71,
+    0.71 of a period: four cycles, not 2.85; 0.2 + 0.3 + 0.4: one). A layer with a stage of its own
+    ends a run. Each fraction is scaled to its share of its run's periods."""
+    out = [dict(f) for f in per_layer]
+    run: list[int] = []
+
+    def close() -> None:
+        fr = [out[i]["lat_frac"] for i in run]
+        periods, open_ = 0, 1.0
+        for x in fr:
+            if open_ + x > 1.0:
+                periods, open_ = periods + 1, x
+            else:
+                open_ += x
+        total = sum(fr)
+        for i in run:
+            out[i]["lat_frac"] *= periods / total if total > 0 else 0.0
+        run.clear()
+
+    for i, f in enumerate(out):
+        if "lat_frac" in f:
+            run.append(i)
+        elif run and (f.get("lat_depth", 0.0) > 0 or f.get("lat_layer", 0.0) >= 1.0):
+            close()
+    if run:
+        close()
+    return out
+
+
 #: A stable softmax of hls4ml >= 1.1 fills its exp table in a loop of ``std::exp`` calls that
 #: runs on every call unless HLS folds it into a constant ROM (hls4ml writes the table flag non-
 #: static for synthesis). The reports of public projects separate the two by the largest argument

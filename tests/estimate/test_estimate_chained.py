@@ -80,3 +80,21 @@ def test_the_external_check_reads_the_weights_of_its_vivado_hls_2020_mlp():
     assert len(dense) == 4 and all(layer.get("w_other") is not None for layer in dense)
     assert all(layer["w_zero"] + layer["w_pow2"] + layer["w_other"] == layer["n_weights"] for layer in dense)
     assert set(e["provenance"]["weights"]) == {layer["name"] for layer in dense}
+
+
+def test_a_run_of_chained_layers_takes_the_periods_it_fills_in_order():
+    from hwflow.estimate.schedule import pack_chained
+
+    reg = {"lat_layer": 1.0, "lat_depth": 1.2}
+    act = {"lat_layer": 0.0, "lat_depth": 0.0}
+    # 0.55, 0.88, 0.71, 0.71 of a period one after another: no two fit in one period - four cycles
+    run = [{"lat_frac": x} for x in (0.55, 0.88, 0.71, 0.71)]
+    packed = pack_chained([run[0], act, run[1], act, run[2], act, run[3], reg])
+    assert sum(f.get("lat_frac", 0.0) for f in packed) == pytest.approx(4.0)
+    assert packed[-1] == reg and packed[1] == act  # other layers untouched
+    # 0.2 + 0.3 + 0.4 fill one period; a registered layer ends a run, the next starts a period
+    packed = pack_chained([{"lat_frac": 0.2}, {"lat_frac": 0.3}, reg, {"lat_frac": 0.4}])
+    assert [round(f.get("lat_frac", 0.0), 3) for f in packed] == [0.4, 0.6, 0.0, 1.0]
+    # the design total follows: a 25 ns-style chain of small fractions stays one cycle
+    assert sum(f["lat_frac"] for f in pack_chained([{"lat_frac": 0.25}, {"lat_frac": 0.08}] * 3)) == \
+        pytest.approx(1.0)
