@@ -277,10 +277,10 @@ def pack_chained(per_layer: list[dict[str, float]]) -> list[dict[str, float]]:
 #: runs on every call unless HLS folds it into a constant ROM (hls4ml writes the table flag non-
 #: static for synthesis). The reports of public projects separate the two by the largest argument
 #: the table is built for (``inp_norm_t``'s 2^integer bits x ``exp_scale``): up to 2^5 folded
-#: (three Vitis HLS 2025.2 projects, two repositories: a 4-6-cycle softmax), from 2^10 up rebuilt
-#: (Vitis HLS 2024.2 and 2025.2, two repositories, and six more report files of the public index:
-#: a 1,024-trip loop through a floating-point ``fexp`` core, 1,045 cycles, in a softmax process
-#: that is no longer pipelined). Older code (no ``inp_norm_t``) folded even at 2^10 (the fixtures'
+#: (three Vitis HLS 2025.1-2025.2 projects, three repositories: a 4-9-cycle softmax), from 2^10 up
+#: rebuilt (Vitis HLS 2024.2 and 2025.2, two repositories, and report files of the public index
+#: for tables up to 2^18: a 1,024-trip loop through a floating-point ``fexp`` core, 1,045 cycles,
+#: in a softmax process that is no longer pipelined). Older code (no ``inp_norm_t``) folded even at 2^10 (the fixtures'
 #: Vitis HLS 2023.2 LeNet). The edge taken between the two - where exp(-x) leaves float32's normal
 #: range, x > 87.3 - is a reading of the cause, not a measurement (nothing between 2^5 and 2^10 seen).
 EXP_FOLDED_LOG2 = 5.0
@@ -338,8 +338,9 @@ def exp_table_notes(layers: list[LayerSpec], ctx: Context) -> list[str]:
             notes.append(f"softmax {s.name}: exp table likely rebuilt on every call ({span}); its cost under "
                          f"{where} is not measured and not in the estimate; {fix}")
         if EXP_FOLDED_LOG2 < s.exp_arg_log2 < EXP_REBUILT_LOG2:
+            taken = "rebuilt" if exp_table_rebuilt(s) else "folded"
             notes.append(f"softmax {s.name}: {span}, between the largest range seen folded (2^5) and the "
-                         "smallest seen rebuilt (2^10): whether HLS folds it is not known")
+                         f"smallest seen rebuilt (2^10): whether HLS folds it is not known (taken as {taken})")
     return notes
 
 

@@ -90,7 +90,9 @@ def test_a_range_between_those_seen_folded_and_rebuilt_is_said_to_be_unknown():
     layers = [_dense(), _softmax(8.0)]
     ctx = make_context(layers, "xczu7ev-ffvc1156-2-e", 5.0, tool="vitis_hls")
     notes = exp_table_notes(layers, ctx)
-    assert any("whether HLS folds it is not known" in n for n in notes)
+    assert any("whether HLS folds it is not known (taken as rebuilt)" in n for n in notes)  # 2^8 > 87.3
+    six = exp_table_notes([_dense(), _softmax(6.0)], ctx)
+    assert len(six) == 1 and "(taken as folded)" in six[0]  # 2^6 < 87.3: nothing added, but said
     assert not exp_table_notes([_dense(), _softmax(5.0)], ctx)  # seen folded: nothing to say
     assert not exp_table_notes([_dense(), _softmax(None)], ctx)  # older code
 
