@@ -138,3 +138,27 @@ def test_hls4ml_writes_the_range_the_estimator_reads(tmp_path):
     assert wide[0] == 15.0 and narrow[0] == 5.0
     assert wide[1]["ii_cycles"] > 1000 and narrow[1]["ii_cycles"] < 100
     assert any("exp table rebuilt" in o for o in wide[1]["out_of_domain"])
+
+
+def test_the_flows_softmax_sizing_keeps_the_table_foldable(tmp_path):
+    """hwflow's own hls4ml config ("accurate" softmax, the default) addresses the exp table with
+    ufixed<12,3> - arguments up to 2^3, folded; hls4ml's own sizing of a float dense's 'auto' output
+    gives 2^15 and the rebuild."""
+    hls4ml = pytest.importorskip("hls4ml")
+    tf = pytest.importorskip("tensorflow")
+    from hwflow.estimate import estimate_project, layers_from_project
+    from hwflow.hlsconfig import converter_kwargs, hls_config_for
+
+    inp = tf.keras.layers.Input((8,), name="input_1")
+    model = tf.keras.Model(inp, tf.keras.layers.Dense(4, name="fc", activation="softmax")(inp))
+    got = {}
+    for mode in ("accurate", "hls4ml"):
+        hc, kw = converter_kwargs(hls_config_for(model, io_type="io_stream", softmax=mode))
+        out = tmp_path / mode
+        hls4ml.converters.convert_from_keras_model(model, hls_config=hc, output_dir=str(out), backend="Vitis",
+                                                   part="xczu7ev-ffvc1156-2-e", clock_period=5, **kw).write()
+        smx = [s for s in layers_from_project(out)[0] if s.kind == "softmax"][0]
+        got[mode] = (smx.exp_arg_log2, estimate_project(out))
+    assert got["accurate"][0] == 3.0 and got["accurate"][1]["ii_cycles"] < 100
+    assert not any("exp table" in o for o in got["accurate"][1]["out_of_domain"])
+    assert got["hls4ml"][0] > 10 and got["hls4ml"][1]["ii_cycles"] > 1000
