@@ -245,8 +245,9 @@ def pack_chained(per_layer: list[dict[str, float]]) -> list[dict[str, float]]:
     """Chained layers one after another (``lat_frac``, see :func:`split_chained`) share clock
     periods along the pipeline: HLS registers where the accumulated delay would pass the period,
     so a run of fractions takes as many cycles as the periods it fills in order (0.55, 0.88, 0.71,
-    0.71 of a period: four cycles, not 2.85; 0.2 + 0.3 + 0.4: one). A layer with a stage of its own
-    ends a run. Each fraction is scaled to its share of its run's periods."""
+    0.71 of a period: four cycles, not 2.85; 0.2 + 0.3 + 0.4: one; a lone chained layer: one). A
+    layer with a stage of its own ends a run. Each fraction is scaled to its share of its run's
+    periods."""
     out = [dict(f) for f in per_layer]
     run: list[int] = []
 
@@ -307,7 +308,8 @@ def exp_table_cycles(spec: LayerSpec, ctx: Context) -> int:
 
 
 #: What a rebuilt table adds: the table loop's module in both rebuilt designs' reports (a 7-DSP
-#: ``fexp`` core; 1,003 / 1,045 FF; 3,121 / 3,368 LUT; the tables' block RAMs as when folded).
+#: ``fexp`` core; 1,003 / 1,045 FF; 3,121 / 3,368 LUT; the tables' block RAMs as when folded) -
+#: both UltraScale+ parts at 5 ns; on other families the float core may differ (not measured).
 #: Features of their own at these measured costs (prior coefficient 1): no calibration design
 #: rebuilds a table, so the fit leaves them at 1.
 EXP_TABLE_COST = {"dsp_exptab": 7.0, "ff_exptab": 1024.0, "lut_exptab": 3245.0}

@@ -114,26 +114,35 @@ def test_the_external_cnn_whose_softmax_rebuilds_its_table():
     assert lo <= d.truth["ii"] <= hi
 
 
+def _dense_softmax_model():
+    tf = pytest.importorskip("tensorflow")
+    inp = tf.keras.layers.Input((8,), name="input_1")
+    return tf.keras.Model(inp, tf.keras.layers.Dense(4, name="fc", activation="softmax")(inp))
+
+
+def _written(model, hls_config, out, **kwargs):
+    """(the softmax's table range, the estimate) of the io_stream Vitis project hls4ml writes."""
+    hls4ml = pytest.importorskip("hls4ml")
+    from hwflow.estimate import estimate_project, layers_from_project
+
+    kwargs.setdefault("io_type", "io_stream")
+    hls4ml.converters.convert_from_keras_model(model, hls_config=hls_config, output_dir=str(out), backend="Vitis",
+                                               part="xczu7ev-ffvc1156-2-e", clock_period=5, **kwargs).write()
+    smx = [s for s in layers_from_project(out)[0] if s.kind == "softmax"][0]
+    return smx.exp_arg_log2, estimate_project(out)
+
+
 def test_hls4ml_writes_the_range_the_estimator_reads(tmp_path):
     """The project hls4ml 1.3 writes: a dense of 36-bit results into a stable softmax gives
     ``inp_norm_t = ap_ufixed<35, 15>``; a 16-bit one ``ap_ufixed<15, 5>``."""
     hls4ml = pytest.importorskip("hls4ml")
-    tf = pytest.importorskip("tensorflow")
-    from hwflow.estimate import estimate_project, layers_from_project
-
-    inp = tf.keras.layers.Input((8,), name="input_1")
-    model = tf.keras.Model(inp, tf.keras.layers.Dense(4, name="fc", activation="softmax")(inp))
+    model = _dense_softmax_model()
     got = {}
     for res in ("ap_fixed<36,16>", "ap_fixed<16,6>"):
         cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis",
                                                    default_precision="ap_fixed<16,6>")
         cfg["LayerName"]["fc"]["Precision"]["result"] = res
-        out = tmp_path / res[9:11]
-        hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(out), backend="Vitis",
-                                                   io_type="io_stream", part="xczu7ev-ffvc1156-2-e",
-                                                   clock_period=5).write()
-        smx = [s for s in layers_from_project(out)[0] if s.kind == "softmax"]
-        got[res] = (smx[0].exp_arg_log2, estimate_project(out))
+        got[res] = _written(model, cfg, tmp_path / res[9:11])
     wide, narrow = got["ap_fixed<36,16>"], got["ap_fixed<16,6>"]
     assert wide[0] == 15.0 and narrow[0] == 5.0
     assert wide[1]["ii_cycles"] > 1000 and narrow[1]["ii_cycles"] < 100
@@ -144,21 +153,13 @@ def test_the_flows_softmax_sizing_keeps_the_table_foldable(tmp_path):
     """hwflow's own hls4ml config ("accurate" softmax, the default) addresses the exp table with
     ufixed<12,3> - arguments up to 2^3, folded; hls4ml's own sizing of a float dense's 'auto' output
     gives 2^15 and the rebuild."""
-    hls4ml = pytest.importorskip("hls4ml")
-    tf = pytest.importorskip("tensorflow")
-    from hwflow.estimate import estimate_project, layers_from_project
     from hwflow.hlsconfig import converter_kwargs, hls_config_for
 
-    inp = tf.keras.layers.Input((8,), name="input_1")
-    model = tf.keras.Model(inp, tf.keras.layers.Dense(4, name="fc", activation="softmax")(inp))
+    model = _dense_softmax_model()
     got = {}
     for mode in ("accurate", "hls4ml"):
         hc, kw = converter_kwargs(hls_config_for(model, io_type="io_stream", softmax=mode))
-        out = tmp_path / mode
-        hls4ml.converters.convert_from_keras_model(model, hls_config=hc, output_dir=str(out), backend="Vitis",
-                                                   part="xczu7ev-ffvc1156-2-e", clock_period=5, **kw).write()
-        smx = [s for s in layers_from_project(out)[0] if s.kind == "softmax"][0]
-        got[mode] = (smx.exp_arg_log2, estimate_project(out))
+        got[mode] = _written(model, hc, tmp_path / mode, **kw)
     assert got["accurate"][0] == 3.0 and got["accurate"][1]["ii_cycles"] < 100
     assert not any("exp table" in o for o in got["accurate"][1]["out_of_domain"])
     assert got["hls4ml"][0] > 10 and got["hls4ml"][1]["ii_cycles"] > 1000
