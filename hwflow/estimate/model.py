@@ -37,6 +37,7 @@ from .schedule import (
     adder_ns,
     as_built,
     exp_table_features,
+    latency_stages,
     layer_ii,
     logic_speed,
     pack_chained,
@@ -241,7 +242,7 @@ def layer_features(spec: LayerSpec, ctx: Context, hyper: dict[str, float]) -> di
                 add("ff_chain", (per_out * acc + n_kin * a / 2.0) * spec.parallel_pixels * chain)
         ii = layer_ii(spec, ctx, hyper)
         per_kernel_ii = ii / max(1, spec.sequential_steps) if spec.io_type == "io_stream" else ii
-        add("lat_depth", stages)
+        add("lat_depth", latency_stages(spec, ctx, hyper, stages, per_kernel_ii))
         add("lat_serial", max(0.0, per_kernel_ii - 1))
         if spec.io_type == "io_parallel" and stages < 1.0 and per_kernel_ii <= 1:
             # A multiply-add that fits in a fraction of the clock period is chained with its
@@ -510,8 +511,7 @@ def predict(layers: list[LayerSpec], ctx: Context, calib: dict[str, Any]) -> dic
         lii = layer_ii(spec, ctx, hyper) if spec.is_known else None
         if ctx.io_type == "io_stream" and lii is not None:
             lf["lat_ii"] = float(lii)
-        row["latency_cycles"] = round(predict_linear(lf, coefs.get("latency", {}), "latency"), 1) \
-            if spec.is_known else None
+        row["latency_cycles"] = round(predict_linear(lf, coefs["latency"], "latency"), 1) if spec.is_known else None
         row["ii_cycles"] = lii
         if not spec.is_known:
             row["warning"] = f"unknown layer type {spec.func or spec.kind}: not estimated (counted as 0)"
