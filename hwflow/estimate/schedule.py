@@ -451,11 +451,12 @@ def logic_speed(ctx: Context, hyper: dict[str, float] | None = None) -> float:
 
 
 def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
-                    usp_speed: float | None = None) -> float:
+                    usp_speed: float | None = None, fan_in: int | None = None) -> float:
     """Cycles of one kernel evaluation: multiply + an adder tree of log2(fan-in) levels.
 
     Physical delays (ns) scaled by the family's speed and divided by the clock
-    period - a slower clock packs more adder levels into one cycle.
+    period - a slower clock packs more adder levels into one cycle. ``fan_in``: the tree's inputs
+    where they are not the layer's own (the last serial cycle's, see :func:`latency_stages`).
     """
     if not spec.has_weights:
         return 1.0
@@ -463,7 +464,7 @@ def pipeline_stages(spec: LayerSpec, ctx: Context, t_add_ns: float = T_ADD_NS,
     a = _bits(spec.input_bits)
     acc = _bits(spec.accum_bits, w + a)
     per_out = spec.n_filt if spec.is_conv else spec.n_out
-    fan_in = max(2, spec.kernel_nonzero // max(1, per_out))
+    fan_in = max(2, fan_in or spec.kernel_nonzero // max(1, per_out))
     speed = logic_speed(ctx, None if usp_speed is None else {"usp_speed": usp_speed})
     t = (mult_ns(w, a)
          + math.ceil(math.log2(fan_in)) * adder_ns(acc, {"t_add_ns": t_add_ns})) * speed
@@ -485,7 +486,6 @@ def split_chained(f: dict[str, float], spec: LayerSpec, ctx: Context) -> dict[st
     return f
 
 
-
 def latency_stages(spec: LayerSpec, ctx: Context, hyper: dict[str, float], stages: float,
                    per_kernel_ii: float) -> float:
     """Cycles a layer's multiply-add adds to its latency after its serial (RF) cycles.
@@ -504,9 +504,5 @@ def latency_stages(spec: LayerSpec, ctx: Context, hyper: dict[str, float], stage
         return stages
     per_out = spec.n_filt if spec.is_conv else spec.n_out
     m = max(1, spec.n_multipliers // max(1, spec.parallel_pixels))
-    fan_in = max(2, math.ceil(m / max(1, per_out)) + 1)  # the cycle's products and the partial sum
-    w = _bits(spec.weight_bits)
-    a = _bits(spec.input_bits)
-    acc = _bits(spec.accum_bits, w + a)
-    t = (mult_ns(w, a) + math.ceil(math.log2(fan_in)) * adder_ns(acc, hyper)) * logic_speed(ctx, hyper)
-    return min(stages, max(0.25, t / max(0.5, ctx.clock_ns)))
+    last = math.ceil(m / max(1, per_out)) + 1  # the last cycle's products and the partial sum
+    return min(stages, pipeline_stages(spec, ctx, hyper.get("t_add_ns", T_ADD_NS), hyper.get("usp_speed"), last))
